@@ -15,6 +15,7 @@ const swc = [
     },
     module: { type: 'commonjs' },
     sourceMaps: 'inline',
+    swcrc: false,
   },
 ];
 const common = {

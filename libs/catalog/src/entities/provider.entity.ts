@@ -1,0 +1,44 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export type ProviderKind = 'openai' | 'anthropic' | 'gemini';
+
+/** Quirks of OpenAI-compatible servers, as data (libs/providers reads the same shape). */
+export interface ProviderQuirks {
+  drop_params?: string[];
+  rename_params?: Record<string, string>;
+  no_stream_options?: boolean;
+  supports_n?: boolean;
+  headers?: Record<string, string>;
+}
+
+/** An upstream: where to send requests, how to authenticate (key encrypted at rest), its quirks. */
+@Entity('providers')
+export class Provider {
+  @PrimaryColumn('text')
+  id!: string;
+
+  @Column('text')
+  kind!: ProviderKind;
+
+  @Column('text', { name: 'base_url' })
+  base_url!: string;
+
+  /** AES-256-GCM with MASTER_KEY; never returned by any API */
+  @Column('text', { name: 'api_key_enc', nullable: true })
+  api_key_enc!: string | null;
+
+  @Column('integer', { name: 'timeout_ms', default: 60000 })
+  timeout_ms!: number;
+
+  @Column('jsonb', { default: {} })
+  quirks!: ProviderQuirks;
+
+  @Column('boolean', { default: true })
+  enabled!: boolean;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  created_at!: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updated_at!: Date;
+}

@@ -1,0 +1,68 @@
+// OpenAI-compatible answers pass through, with the client's model alias echoed and the fields the
+// spec requires filled in where lenient servers leave them out.
+import { UpstreamStreamError } from '../errors';
+import { isRecord, sanitizeMessage } from '../sanitize';
+import {
+  AdapterContext,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatResultMeta,
+  ChatStreamMapper,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  SseEvent,
+  UpstreamMalformedError,
+} from '../types';
+
+export function openaiChatResponse(body: unknown, ctx: AdapterContext, meta: ChatResultMeta): ChatCompletion {
+  if (!isRecord(body) || !Array.isArray(body.choices)) throw new UpstreamMalformedError('chat completion without choices');
+  const out = body as unknown as ChatCompletion;
+  out.model = meta.model;
+  out.object = 'chat.completion';
+  if (typeof out.id !== 'string') out.id = ctx.newId('chatcmpl');
+  if (typeof out.created !== 'number') out.created = Math.floor(ctx.now() / 1000);
+  for (const c of out.choices) {
+    if (!isRecord(c) || !isRecord(c.message)) throw new UpstreamMalformedError('chat completion choice without message');
+    c.message.role = 'assistant';
+    if (c.message.content === undefined) c.message.content = null;
+    if (c.message.refusal === undefined) c.message.refusal = null;
+    if (c.logprobs === undefined) c.logprobs = null;
+    if (c.finish_reason == null) c.finish_reason = c.message.tool_calls?.length ? 'tool_calls' : 'stop';
+  }
+  return out;
+}
+
+export function openaiStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): ChatStreamMapper {
+  return {
+    push(event: SseEvent): ChatCompletionChunk[] {
+      const data = event.data.trim();
+      if (!data || data === '[DONE]') return [];
+      let chunk: unknown;
+      try {
+        chunk = JSON.parse(data);
+      } catch {
+        throw new UpstreamMalformedError('stream event is not JSON');
+      }
+      if (isRecord(chunk) && isRecord(chunk.error)) {
+        const msg = typeof chunk.error.message === 'string' ? sanitizeMessage(chunk.error.message) : '';
+        throw new UpstreamStreamError(msg ? `the upstream provider failed mid-stream: ${msg}` : 'the upstream provider failed mid-stream');
+      }
+      if (!isRecord(chunk) || !Array.isArray(chunk.choices)) throw new UpstreamMalformedError('stream chunk without choices');
+      const c = chunk as unknown as ChatCompletionChunk;
+      c.model = meta.model;
+      c.object = 'chat.completion.chunk';
+      if (typeof c.created !== 'number') c.created = Math.floor(ctx.now() / 1000);
+      return [c];
+    },
+    end: () => [],
+  };
+}
+
+export function openaiEmbeddingsResponse(body: unknown, _req: EmbeddingRequest, meta: ChatResultMeta): EmbeddingResponse {
+  if (!isRecord(body) || !Array.isArray(body.data)) throw new UpstreamMalformedError('embeddings answer without data');
+  const out = body as unknown as EmbeddingResponse;
+  out.model = meta.model;
+  out.object = 'list';
+  if (!isRecord(out.usage)) out.usage = { prompt_tokens: 0, total_tokens: 0 };
+  return out;
+}
