@@ -2,7 +2,7 @@
 // Redis), and e2e tests (the whole app, the demo upstream, the official SDKs as clients).
 const libs = ['core', 'tenancy', 'auth', 'catalog', 'providers', 'routing', 'completions', 'embeddings', 'wallets', 'allowlists', 'limits', 'usage'];
 const moduleNameMapper = Object.fromEntries(libs.map((l) => [`^@switchyard/${l}$`, `<rootDir>/libs/${l}/src`]));
-moduleNameMapper['^@switchyard/gateway-pipeline$'] = '<rootDir>/libs/pipeline/src';
+moduleNameMapper['^@switchyard/pipeline$'] = '<rootDir>/libs/pipeline/src';
 
 const swc = [
   '@swc/jest',

@@ -6,6 +6,7 @@ import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { ShutdownState } from './http/shutdown-state';
 import { LOGGER, Logger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { OpsController } from './ops/ops.controller';
 import { InvalidationBus } from './redis/invalidation-bus';
 import { RedisService } from './redis/redis.service';
@@ -42,8 +43,9 @@ export class CoreModule {
         RedisService,
         InvalidationBus,
         ShutdownState,
+        IdempotencyService,
       ],
-      exports: [AppConfig, LOGGER, MetricsService, RedisService, InvalidationBus, ShutdownState],
+      exports: [AppConfig, LOGGER, MetricsService, RedisService, InvalidationBus, ShutdownState, IdempotencyService],
     };
   }
 }

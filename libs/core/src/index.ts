@@ -12,3 +12,5 @@ export * from './http/bootstrap';
 export * from './http/shutdown-state';
 export * from './core.module';
 export * from './database/column-types';
+export * from './idempotency/idempotency.service';
+export * from './idempotency/idempotency.interceptor';

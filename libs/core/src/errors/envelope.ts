@@ -24,6 +24,7 @@ export function envelope(err: GatewayError, surface: Surface): unknown {
 /** Writes the error in the caller's envelope; ends an SSE stream with an error event if it started. */
 export function sendError(req: Request, res: Response, err: GatewayError): void {
   const surface = surfaceOf(req.originalUrl ?? req.url);
+  res.locals.errorCode = err.code; // for the usage log
   if (res.headersSent) {
     if (!res.writableEnded) {
       const isSse = String(res.getHeader('content-type') ?? '').startsWith('text/event-stream');

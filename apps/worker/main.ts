@@ -1,0 +1,4 @@
+// The worker app alone, for split deployments (docker-compose.yml runs gateway and worker apart).
+import { runFromCli } from '../switchyard';
+
+void runFromCli(['worker']);

@@ -1,0 +1,43 @@
+import { allowedByAll, isValidPattern, listAllows, patternsOutside } from './allowlist';
+
+describe('allowlists', () => {
+  const sonnet = ['claude-sonnet-4-6', 'anthropic/claude-sonnet-4-6', 'anthropic/claude-sonnet-4.6'];
+  const mini = ['gpt-4o-mini', 'openai/gpt-4o-mini'];
+
+  it('treats empty and absent lists as no restriction', () => {
+    expect(listAllows(null, mini)).toBe(true);
+    expect(listAllows(undefined, mini)).toBe(true);
+    expect(listAllows([], mini)).toBe(true);
+  });
+
+  it('matches exact names, aliases and wildcards', () => {
+    expect(listAllows(['gpt-4o-mini'], mini)).toBe(true);
+    expect(listAllows(['openai/gpt-4o-mini'], mini)).toBe(true);
+    expect(listAllows(['anthropic/*'], sonnet)).toBe(true);
+    expect(listAllows(['anthropic/*'], mini)).toBe(false);
+    expect(listAllows(['gpt-4o*'], mini)).toBe(true);
+    expect(listAllows(['gpt-4o'], mini)).toBe(false);
+    expect(listAllows(['gpt.4o-mini'], mini)).toBe(false); // dots are literal
+  });
+
+  it('intersects the lists that are set', () => {
+    expect(allowedByAll([['anthropic/*', 'gpt-4o-mini'], null, ['gpt-4o-mini']], mini)).toBe(true);
+    expect(allowedByAll([['anthropic/*'], null, ['gpt-4o-mini']], mini)).toBe(false);
+    expect(allowedByAll([null, [], null], sonnet)).toBe(true);
+  });
+
+  it('finds patterns an agent may not grant', () => {
+    expect(patternsOutside(null, ['anything'])).toEqual([]);
+    expect(patternsOutside(['anthropic/*', 'gpt-4o-mini'], ['anthropic/claude-haiku-4-5', 'anthropic/claude-*', 'gpt-4o-mini'])).toEqual([]);
+    expect(patternsOutside(['anthropic/*'], ['gpt-4o', '*', 'anthropic/*'])).toEqual(['gpt-4o', '*']);
+    expect(patternsOutside(['gpt-4o-mini'], ['gpt-4o*'])).toEqual(['gpt-4o*']);
+  });
+
+  it('validates patterns', () => {
+    expect(isValidPattern('anthropic/*')).toBe(true);
+    expect(isValidPattern('gpt-4o-mini')).toBe(true);
+    expect(isValidPattern('')).toBe(false);
+    expect(isValidPattern('a b')).toBe(false);
+    expect(isValidPattern('x'.repeat(200))).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+// The streaming half of /v1/chat/completions. Headers go out only once the upstream produced its first
+// chunk (until then a failing route can still fall back). Usage is always metered: the upstream's usage
+// chunk when it sends one, a token count of what was delivered otherwise (client gone, upstream cut).
+import type { Response } from 'express';
+import { formatAmount, GatewayError, sendError } from '@switchyard/core';
+import type { MeteredUsage } from '@switchyard/catalog';
+import type { ChatCompletionChunk, ChatRequest } from '@switchyard/providers';
+import { ClientGoneError, UpstreamRouter, type ChatStream } from '@switchyard/routing';
+import { Admission, GatewayPipeline, GatewayRequest, SseWriter, servedHeaders } from '@switchyard/pipeline';
+import { countChatInput, countText } from '../token-count';
+import { meteredFrom, toOpenAIUsage } from './chat-usage';
+
+interface StreamInput {
+  req: GatewayRequest;
+  res: Response;
+  chat: ChatRequest;
+  requested: string;
+  adm: Admission;
+  signal: AbortSignal;
+  router: UpstreamRouter;
+  pipeline: GatewayPipeline;
+}
+
+export async function streamChat(i: StreamInput): Promise<void> {
+  const call = i.adm.call;
+  let served: ChatStream;
+  try {
+    served = await i.router.chatStream(i.chat, i.adm.attempts, { model: i.requested }, i.signal);
+  } catch (e) {
+    i.pipeline.release(i.adm);
+    if (e instanceof ClientGoneError) return;
+    for (const [k, v] of Object.entries(i.adm.rateHeaders)) i.res.setHeader(k, v);
+    throw e;
+  }
+  call.modelUsed = served.attempt.model.id;
+  call.providerId = served.attempt.target.providerId;
+  call.fallbackDepth = served.attempt.depth;
+  call.ttftMs = Math.round(Number(process.hrtime.bigint() - i.req.startedAt) / 1e6);
+
+  const includeUsage = i.chat.stream_options?.include_usage === true;
+  const out = new SseWriter(i.res);
+  out.start(servedHeaders(i.adm, served.attempt, i.requested));
+  const produced: string[] = [];
+  let reported: MeteredUsage | undefined;
+  let usageChunk: ChatCompletionChunk | undefined;
+  let last: ChatCompletionChunk | undefined;
+
+  const emit = async (chunks: ChatCompletionChunk[]) => {
+    for (const c of chunks) {
+      last = c;
+      for (const ch of c.choices) {
+        if (typeof ch.delta.content === 'string') produced.push(ch.delta.content);
+        for (const t of ch.delta.tool_calls ?? []) produced.push((t.function?.name ?? '') + (t.function?.arguments ?? ''));
+      }
+      if (c.usage) {
+        reported = meteredFrom(c.usage) ?? reported;
+        // usage goes out once, last, with its cost; a usage-only chunk is held back until then
+        if (!c.choices.length) {
+          usageChunk = c;
+          continue;
+        }
+        const { usage: _u, ...rest } = c;
+        await out.write(`data: ${JSON.stringify(rest)}\n\n`);
+        continue;
+      }
+      await out.write(`data: ${JSON.stringify(c)}\n\n`);
+    }
+  };
+
+  let failure: GatewayError | undefined;
+  let gone = false;
+  try {
+    await emit(served.first);
+    for await (const chunks of served.rest) {
+      await emit(chunks);
+      if (out.closed) throw new ClientGoneError();
+    }
+  } catch (e) {
+    if (e instanceof ClientGoneError || out.closed) gone = true;
+    else failure = e instanceof GatewayError ? e : new GatewayError('upstream_error', 'the upstream stream failed');
+    void served.rest.return(undefined);
+  }
+
+  // the tokens delivered are what is charged when the upstream could not report them
+  const usage: MeteredUsage = reported ?? {
+    inputTokens: countChatInput(i.chat),
+    cachedInputTokens: 0,
+    outputTokens: countText(produced.join('')),
+  };
+  // a vanished client pays for what was produced, never more than its hold
+  const cost = await i.pipeline.finish(i.adm, served.attempt.model, usage, { capAtHold: gone });
+  if (gone) return;
+  if (failure) {
+    sendError(i.req, i.res, failure);
+    return;
+  }
+  if (includeUsage) {
+    const base = usageChunk ?? { id: last?.id ?? i.req.id, object: 'chat.completion.chunk' as const, created: last?.created ?? Math.floor(Date.now() / 1000), model: i.requested, choices: [] };
+    await out.write(`data: ${JSON.stringify({ ...base, usage: { ...toOpenAIUsage(usage), ...(usageChunk?.usage ?? {}), cost: formatAmount(cost) } })}\n\n`);
+  }
+  out.end('data: [DONE]\n\n');
+}

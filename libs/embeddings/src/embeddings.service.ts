@@ -1,0 +1,66 @@
+// POST /v1/embeddings: string or array input, float or base64, `dimensions` where the model supports
+// it; `model` in the answer echoes the alias the client sent; image/video blocks only for multimodal models.
+import { Injectable } from '@nestjs/common';
+import type { Response } from 'express';
+import { GatewayError, formatAmount } from '@switchyard/core';
+import { CatalogService } from '@switchyard/catalog';
+import type { EmbeddingRequest } from '@switchyard/providers';
+import { ClientGoneError, UpstreamRouter } from '@switchyard/routing';
+import { GatewayPipeline, GatewayRequest, callOf, clientSignal, estimateEmbeddingInputTokens, servedHeaders, setHeaders, validateBody } from '@switchyard/pipeline';
+import { countText } from '@switchyard/completions';
+import { EmbeddingsDto } from './embeddings.dto';
+
+@Injectable()
+export class EmbeddingsService {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly pipeline: GatewayPipeline,
+    private readonly router: UpstreamRouter,
+  ) {}
+
+  async handle(req: GatewayRequest, res: Response, body: unknown): Promise<void> {
+    const call = callOf(req, 'embeddings');
+    const emb = validateBody(EmbeddingsDto, body) as EmbeddingRequest;
+    call.modelRequested = emb.model;
+    const model = this.catalog.resolve(emb.model);
+    if (model.kind !== 'embedding') {
+      throw new GatewayError('bad_request', `The model '${emb.model}' is a ${model.kind} model; /v1/embeddings needs an embedding model.`, 'model');
+    }
+    const blocks = Array.isArray(emb.input) && emb.input.some((x) => typeof x === 'object' && !Array.isArray(x));
+    if (blocks && !model.capabilities.multimodal) {
+      throw new GatewayError('bad_request', `The model '${emb.model}' takes text only; image and video blocks need a multimodal embedding model.`, 'input');
+    }
+    if (emb.dimensions !== undefined && model.capabilities.dimensions !== undefined && emb.dimensions > model.capabilities.dimensions) {
+      throw new GatewayError('bad_request', `dimensions must be at most ${model.capabilities.dimensions} for '${emb.model}'.`, 'dimensions');
+    }
+    const adm = await this.pipeline.admit({
+      req,
+      call,
+      key: call.key!,
+      model,
+      requestedName: emb.model,
+      inputTokens: estimateEmbeddingInputTokens(emb),
+      clientMaxOutput: null,
+      noOutput: true,
+    });
+    try {
+      const served = await this.router.embeddings(emb, adm.attempts, { model: emb.model }, clientSignal(res));
+      const r = served.response;
+      if (!r.usage.prompt_tokens) {
+        const n = typeof emb.input === 'string' ? countText(emb.input) : (emb.input as unknown[]).reduce<number>((s, x) => s + (typeof x === 'string' ? countText(x) : 1), 0);
+        r.usage = { prompt_tokens: n, total_tokens: n };
+      }
+      call.modelUsed = served.attempt.model.id;
+      call.providerId = served.attempt.target.providerId;
+      call.fallbackDepth = served.attempt.depth;
+      const cost = await this.pipeline.finish(adm, served.attempt.model, { inputTokens: r.usage.prompt_tokens, outputTokens: 0 });
+      setHeaders(res, { ...servedHeaders(adm, served.attempt, emb.model), 'x-credits-used': formatAmount(cost) });
+      res.status(200).json(r);
+    } catch (e) {
+      this.pipeline.release(adm);
+      if (e instanceof ClientGoneError) return;
+      setHeaders(res, adm.rateHeaders);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The limits' own Redis connection, tuned to fail fast: no offline queue (a command fails at once while
+// disconnected), no resend after a reconnect (a script must not run twice), and a short command
+// timeout. The shared RedisService client waits up to a second, too long to decide "fail open".
+// Also the one place that applies LIMITS_ON_REDIS_FAILURE.
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { AppConfig, GatewayError, LOGGER, Logger, MetricsService } from '@switchyard/core';
+import Redis, { ChainableCommander } from 'ioredis';
+import { CHECK_LUA } from './check.lua';
+import { IP_LUA } from './ip.lua';
+import { RECORD_LUA } from './record.lua';
+import { REFUND_LUA } from './refund.lua';
+import { THROTTLER_LUA } from './throttler.lua';
+
+export const LIMITS_COMMAND_TIMEOUT_MS = 250;
+const WARN_EVERY_MS = 60_000;
+
+/** The scripts as ioredis commands: EVALSHA, with EVAL when the script is not loaded yet. */
+const SCRIPTS = {
+  syLimitsCheck: { lua: CHECK_LUA, keys: 2 },
+  syLimitsRecord: { lua: RECORD_LUA, keys: 2 },
+  syLimitsRefund: { lua: REFUND_LUA, keys: 2 },
+  syLimitsIp: { lua: IP_LUA, keys: 1 },
+  syThrottler: { lua: THROTTLER_LUA, keys: 2 },
+} as const;
+
+export type LimitsScript = keyof typeof SCRIPTS;
+type ScriptCalls<R> = { [K in LimitsScript]: (...keysThenArgs: string[]) => R };
+export interface LimitsPipeline extends ChainableCommander, ScriptCalls<LimitsPipeline> {}
+
+@Injectable()
+export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
+  readonly client: Redis & ScriptCalls<Promise<unknown>>;
+  private lastWarnAt = 0;
+  private failuresSinceWarn = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    const client = new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: LIMITS_COMMAND_TIMEOUT_MS,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+    });
+    // connection errors surface as failed commands; the policy below logs them, at most once a minute
+    client.on('error', () => undefined);
+    for (const [name, s] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua: s.lua, numberOfKeys: s.keys });
+    this.client = client as Redis & ScriptCalls<Promise<unknown>>;
+  }
+
+  /** Waits (briefly) for the connection, so the first requests after start are really limited. */
+  async onModuleInit(): Promise<void> {
+    await this.ready(3000);
+  }
+
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.client.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.client.on('ready', onReady);
+    });
+  }
+
+  pipeline(): LimitsPipeline {
+    return this.client.pipeline() as unknown as LimitsPipeline;
+  }
+
+  /** Runs a pipeline; the replies in order, or throws the first error (connection or script). */
+  async exec(p: LimitsPipeline): Promise<unknown[]> {
+    const results = await p.exec();
+    if (!results) throw new Error('limits pipeline discarded');
+    return results.map(([err, reply]) => {
+      if (err) throw err;
+      return reply;
+    });
+  }
+
+  /**
+   * Redis could not answer a limit check. 'open': serve (the caller gets no limit headers); 'closed':
+   * 503 service_unavailable with Retry-After. Counted in limits_redis_failures_total either way.
+   */
+  onCheckFailure(err: unknown): void {
+    const policy = this.config.limitsOnRedisFailure;
+    this.metrics.limiterFailures.inc({ policy });
+    this.warn(err, policy === 'open' ? 'serving without rate limits' : 'refusing requests (503)');
+    if (policy === 'closed') {
+      throw new GatewayError(
+        'service_unavailable',
+        'Rate limiting is temporarily unavailable. Please retry shortly.',
+        null,
+        {
+          'Retry-After': '5',
+        },
+      );
+    }
+  }
+
+  /** Logs at most once a minute, with how many failures it stood for. */
+  warn(err: unknown, consequence: string): void {
+    this.failuresSinceWarn++;
+    const now = Date.now();
+    if (now - this.lastWarnAt < WARN_EVERY_MS) return;
+    this.logger.warn(
+      {
+        err: err instanceof Error ? err.message : String(err),
+        failures: this.failuresSinceWarn,
+        policy: this.config.limitsOnRedisFailure,
+      },
+      `limits: Redis unavailable, ${consequence}`,
+    );
+    this.lastWarnAt = now;
+    this.failuresSinceWarn = 0;
+  }
+
+  /** QUIT lets the last fire-and-forget records finish; a connection that cannot is dropped. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

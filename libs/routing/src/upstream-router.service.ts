@@ -1,0 +1,199 @@
+// Calls upstreams along a route plan: each attempt goes through its adapter and the shared transport;
+// a connect error, timeout, 429, 5xx or unusable answer moves on to the next route or fallback, as long
+// as nothing reached the client yet. The upstream's own "your request is wrong" (400) stops the chain.
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig, GatewayError, MetricsService } from '@switchyard/core';
+import {
+  AdapterRequestError,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatRequest,
+  ChatResultMeta,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  PROVIDER_ADAPTERS,
+  ProviderAdapter,
+  TransportError,
+  UpstreamCall,
+  UpstreamMalformedError,
+  UpstreamResponse,
+  UpstreamStreamError,
+  UpstreamTransport,
+  classifyTransportError,
+  readBody,
+  sseEvents,
+} from '@switchyard/providers';
+import { liveContext } from './adapter-context';
+import type { Attempt } from './route-plan';
+
+export interface Served {
+  attempt: Attempt;
+}
+
+export interface ChatStream extends Served {
+  /** chunks already produced when the stream was accepted (at least one) */
+  first: ChatCompletionChunk[];
+  /** the rest of the stream; throws GatewayError on an upstream failure mid-stream */
+  rest: AsyncGenerator<ChatCompletionChunk[]>;
+}
+
+/** The client went away: nothing to answer, the caller only settles. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+  }
+}
+
+interface Failure {
+  code: 'upstream_error' | 'upstream_timeout';
+  message: string;
+}
+
+@Injectable()
+export class UpstreamRouter implements OnApplicationShutdown {
+  readonly transport: UpstreamTransport;
+
+  constructor(
+    config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    this.transport = new UpstreamTransport({ connectTimeoutMs: config.upstreamConnectTimeoutMs });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.transport.close();
+  }
+
+  adapter(a: Attempt): ProviderAdapter {
+    return PROVIDER_ADAPTERS[a.target.kind];
+  }
+
+  async chat(req: ChatRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<Served & { completion: ChatCompletion }> {
+    return this.run(attempts, signal, async (a) => {
+      const adapter = this.adapter(a).chat;
+      const call = adapter.toUpstream(withModel(req, a), a.target, { stream: false });
+      const res = await this.send(a, call, signal, adapter.mapError);
+      const body = await readBody(res.body);
+      return { attempt: a, completion: adapter.fromUpstream(body, liveContext, meta) };
+    });
+  }
+
+  async chatStream(req: ChatRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<ChatStream> {
+    return this.run(attempts, signal, async (a) => {
+      const adapter = this.adapter(a).chat;
+      const call = adapter.toUpstream(withModel(req, a), a.target, { stream: true });
+      const res = await this.send(a, call, signal, adapter.mapError);
+      const mapper = adapter.streamMapper(liveContext, meta);
+      const events = sseEvents(res.body);
+      // Wait for the first chunk: until then, a failing stream can still fall back.
+      let first: ChatCompletionChunk[] = [];
+      try {
+        while (!first.length) {
+          const next = await events.next();
+          if (next.done) {
+            first = mapper.end();
+            if (!first.length) throw new UpstreamMalformedError('the stream ended before any chunk');
+            break;
+          }
+          first = mapper.push(next.value);
+        }
+      } catch (e) {
+        res.body.destroy();
+        throw e;
+      }
+      const rest = (async function* (): AsyncGenerator<ChatCompletionChunk[]> {
+        try {
+          for await (const ev of { [Symbol.asyncIterator]: () => events }) {
+            const out = mapper.push(ev);
+            if (out.length) yield out;
+          }
+          const tail = mapper.end();
+          if (tail.length) yield tail;
+        } catch (e) {
+          if (signal.aborted) throw new ClientGoneError();
+          throw midStreamError(e);
+        } finally {
+          res.body.destroy();
+        }
+      })();
+      return { attempt: a, first, rest };
+    });
+  }
+
+  async embeddings(req: EmbeddingRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<Served & { response: EmbeddingResponse }> {
+    return this.run(attempts, signal, async (a) => {
+      const adapter = this.adapter(a).embeddings;
+      if (!adapter) throw new AdapterRequestError(`provider kind ${a.target.kind} has no embeddings`);
+      const call = adapter.toUpstream({ ...req, model: a.target.upstreamModel }, a.target);
+      const res = await this.send(a, call, signal, adapter.mapError);
+      return { attempt: a, response: adapter.fromUpstream(await readBody(res.body), req, meta) };
+    });
+  }
+
+  /** Sends one call; a non-2xx answer becomes a typed error (bad_request stops, the rest fall through). */
+  async send(a: Attempt, call: UpstreamCall, signal: AbortSignal, mapError: ProviderAdapter['chat']['mapError']): Promise<UpstreamResponse> {
+    const started = process.hrtime.bigint();
+    let res: UpstreamResponse;
+    try {
+      res = await this.transport.send(call, { timeoutMs: a.target.timeoutMs, signal });
+    } catch (e) {
+      this.observe(a, started, 'network');
+      throw e;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      this.observe(a, started, 'ok');
+      return res;
+    }
+    this.observe(a, started, String(res.status));
+    const info = mapError(res.status, await readBody(res.body, 1024 * 1024).catch(() => ''));
+    if (info.code === 'bad_request') throw new GatewayError('bad_request', info.message);
+    throw new TransportError(info.code, info.message);
+  }
+
+  private observe(a: Attempt, started: bigint, outcome: string): void {
+    this.metrics.upstreamDuration.observe({ provider: a.target.providerId, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Tries each attempt in order; returns the first success or throws the reason they all failed. */
+  private async run<T extends Served>(attempts: Attempt[], signal: AbortSignal, one: (a: Attempt) => Promise<T>): Promise<T> {
+    if (!attempts.length) throw new GatewayError('upstream_error', 'No upstream route is available for this model.');
+    let last: Failure | undefined;
+    let requestError: GatewayError | undefined;
+    for (const a of attempts) {
+      if (signal.aborted) throw new ClientGoneError();
+      try {
+        const served = await one(a);
+        if (a !== attempts[0]) this.metrics.fallbacks.inc({ model: attempts[0].model.id });
+        return served;
+      } catch (e) {
+        if (signal.aborted) throw new ClientGoneError();
+        if (e instanceof GatewayError) throw e; // the upstream refused the request itself
+        if (e instanceof AdapterRequestError) {
+          // this upstream cannot express the request; another route's might
+          requestError ??= new GatewayError('bad_request', e.message, e.param ?? null);
+          continue;
+        }
+        last = toFailure(e);
+      }
+    }
+    if (requestError && !last) throw requestError;
+    if (requestError) throw requestError;
+    throw new GatewayError(last!.code, last!.message);
+  }
+}
+
+function withModel(req: ChatRequest, a: Attempt): ChatRequest {
+  return a.depth === 0 ? req : { ...req, model: a.model.id };
+}
+
+function toFailure(e: unknown): Failure {
+  if (e instanceof TransportError) return { code: e.code, message: e.message };
+  if (e instanceof UpstreamMalformedError) return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
+  if (e instanceof UpstreamStreamError) return { code: 'upstream_error', message: e.message };
+  return classifyTransportError(e);
+}
+
+function midStreamError(e: unknown): GatewayError {
+  const f = toFailure(e);
+  return new GatewayError(f.code, f.message);
+}

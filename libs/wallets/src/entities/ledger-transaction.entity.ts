@@ -1,0 +1,28 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type TransactionKind = 'recharge' | 'transfer' | 'usage' | 'stripe_topup' | 'adjustment';
+
+/** One money movement. `reference` (request id, Stripe session, idempotency key) is unique per kind. */
+@Entity('ledger_transactions')
+export class LedgerTransaction {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column('text')
+  kind!: TransactionKind;
+
+  @Column('text', { nullable: true })
+  reference!: string | null;
+
+  @Column('text', { nullable: true })
+  note!: string | null;
+
+  @Column('uuid', { name: 'actor_id', nullable: true })
+  actor_id!: string | null;
+
+  @Column('jsonb', { nullable: true })
+  metadata!: Record<string, unknown> | null;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  created_at!: Date;
+}
