@@ -47,6 +47,7 @@ describe('LimitsService rpm', () => {
 
   it('honours a key rpm of its own ("up to thousands")', async () => {
     const key = keyContext({ keyId: 'k-5000', workspaceId: 'w-5000' }, { rpm: 5000 });
+    const start = Date.now();
     const results = [];
     for (let batch = 0; batch < 10; batch++) {
       results.push(
@@ -56,11 +57,10 @@ describe('LimitsService rpm', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(5000);
     expect(await counterValue(h.metrics, 'open')).toBe(0); // all were really checked, none failed open
     expect(results[0].headers['X-RateLimit-Limit']).toBe('5000');
-    // far fewer than 5000 intervals (12 ms each) passed, so the bucket is nearly empty now
-    const refusedOrLast = await Promise.all(
-      Array.from({ length: 50 }, () => attempt(h.service.check(key, '10.0.0.2'))),
-    );
-    expect(refusedOrLast.filter((r) => !r.ok).length).toBeGreaterThan(0);
+    // past the burst, only what came back meanwhile (one per 12 ms) is allowed, then a refusal
+    let extra = 0;
+    while ((await attempt(h.service.check(key, '10.0.0.2'))).ok && extra < 5000) extra++;
+    expect(extra).toBeLessThanOrEqual(Math.ceil((Date.now() - start) / 12) + 1);
   });
 
   it('two gateway processes (separate connections) enforce one limit under concurrency', async () => {
