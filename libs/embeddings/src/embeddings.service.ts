@@ -2,11 +2,23 @@
 // it; `model` in the answer echoes the alias the client sent; image/video blocks only for multimodal models.
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { GatewayError, formatAmount } from '@switchyard/core';
+import { GatewayError, IdempotencyService, formatAmount } from '@switchyard/core';
 import { CatalogService } from '@switchyard/catalog';
 import type { EmbeddingRequest } from '@switchyard/providers';
 import { ClientGoneError, UpstreamRouter } from '@switchyard/routing';
-import { GatewayPipeline, GatewayRequest, callOf, clientSignal, estimateEmbeddingInputTokens, servedHeaders, setHeaders, validateBody } from '@switchyard/pipeline';
+import {
+  GatewayPipeline,
+  GatewayRequest,
+  callOf,
+  clientSignal,
+  estimateEmbeddingInputTokens,
+  idempotencyAbandon,
+  idempotencyStart,
+  replyJson,
+  servedHeaders,
+  setHeaders,
+  validateBody,
+} from '@switchyard/pipeline';
 import { countText } from '@switchyard/completions';
 import { EmbeddingsDto } from './embeddings.dto';
 
@@ -16,6 +28,7 @@ export class EmbeddingsService {
     private readonly catalog: CatalogService,
     private readonly pipeline: GatewayPipeline,
     private readonly router: UpstreamRouter,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   async handle(req: GatewayRequest, res: Response, body: unknown): Promise<void> {
@@ -33,6 +46,8 @@ export class EmbeddingsService {
     if (emb.dimensions !== undefined && model.capabilities.dimensions !== undefined && emb.dimensions > model.capabilities.dimensions) {
       throw new GatewayError('bad_request', `dimensions must be at most ${model.capabilities.dimensions} for '${emb.model}'.`, 'dimensions');
     }
+    const idem = await idempotencyStart(this.idempotency, req, res, body);
+    if (idem === 'replayed') return;
     const adm = await this.pipeline.admit({
       req,
       call,
@@ -42,6 +57,9 @@ export class EmbeddingsService {
       inputTokens: estimateEmbeddingInputTokens(emb),
       clientMaxOutput: null,
       noOutput: true,
+    }).catch(async (e: unknown) => {
+      await idempotencyAbandon(this.idempotency, idem);
+      throw e;
     });
     try {
       const served = await this.router.embeddings(emb, adm.attempts, { model: emb.model }, clientSignal(res));
@@ -54,10 +72,10 @@ export class EmbeddingsService {
       call.providerId = served.attempt.target.providerId;
       call.fallbackDepth = served.attempt.depth;
       const cost = await this.pipeline.finish(adm, served.attempt.model, { inputTokens: r.usage.prompt_tokens, outputTokens: 0 });
-      setHeaders(res, { ...servedHeaders(adm, served.attempt, emb.model), 'x-credits-used': formatAmount(cost) });
-      res.status(200).json(r);
+      await replyJson(res, { ...servedHeaders(adm, served.attempt, emb.model), 'x-credits-used': formatAmount(cost) }, r, this.idempotency, idem);
     } catch (e) {
       this.pipeline.release(adm);
+      await idempotencyAbandon(this.idempotency, idem);
       if (e instanceof ClientGoneError) return;
       setHeaders(res, adm.rateHeaders);
       throw e;

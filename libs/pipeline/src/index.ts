@@ -8,3 +8,4 @@ export * from './pipeline.module';
 export * from './validate-body';
 export * from './sse-writer';
 export * from './served-headers';
+export * from './idempotent-reply';

@@ -69,7 +69,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   async chat(req: ChatRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<Served & { completion: ChatCompletion }> {
-    return this.run(attempts, signal, async (a) => {
+    return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: false });
       const res = await this.send(a, call, signal, adapter.mapError);
@@ -79,7 +79,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   async chatStream(req: ChatRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<ChatStream> {
-    return this.run(attempts, signal, async (a) => {
+    return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: true });
       const res = await this.send(a, call, signal, adapter.mapError);
@@ -121,7 +121,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   async embeddings(req: EmbeddingRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<Served & { response: EmbeddingResponse }> {
-    return this.run(attempts, signal, async (a) => {
+    return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).embeddings;
       if (!adapter) throw new AdapterRequestError(`provider kind ${a.target.kind} has no embeddings`);
       const call = adapter.toUpstream({ ...req, model: a.target.upstreamModel }, a.target);
@@ -155,7 +155,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   /** Tries each attempt in order; returns the first success or throws the reason they all failed. */
-  private async run<T extends Served>(attempts: Attempt[], signal: AbortSignal, one: (a: Attempt) => Promise<T>): Promise<T> {
+  async tryEach<T extends Served>(attempts: Attempt[], signal: AbortSignal, one: (a: Attempt) => Promise<T>): Promise<T> {
     if (!attempts.length) throw new GatewayError('upstream_error', 'No upstream route is available for this model.');
     let last: Failure | undefined;
     let requestError: GatewayError | undefined;
@@ -193,7 +193,8 @@ function toFailure(e: unknown): Failure {
   return classifyTransportError(e);
 }
 
-function midStreamError(e: unknown): GatewayError {
+/** A failure after the stream started, as a client-safe error (never an upstream address). */
+export function midStreamError(e: unknown): GatewayError {
   const f = toFailure(e);
   return new GatewayError(f.code, f.message);
 }

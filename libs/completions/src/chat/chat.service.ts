@@ -13,7 +13,10 @@ import {
   callOf,
   clientSignal,
   estimateChatInputTokens,
+  idempotencyAbandon,
+  idempotencyStart,
   maxOutputOf,
+  replyJson,
   servedHeaders,
   setHeaders,
   validateBody,
@@ -40,16 +43,8 @@ export class ChatService {
     call.stream = chat.stream === true;
     const key = call.key!;
 
-    const idemKey = req.headers['idempotency-key'];
-    const idem = typeof idemKey === 'string' && !call.stream ? { scope: `key:${key.keyId}`, key: idemKey } : null;
-    if (idem) {
-      const start = await this.idempotency.begin(idem.scope, idem.key, IdempotencyService.hash('POST', '/v1/chat/completions', body));
-      if (start.state === 'replay') {
-        setHeaders(res, { ...start.headers, 'idempotent-replayed': 'true' });
-        res.status(start.status).type('application/json').end(start.body);
-        return;
-      }
-    }
+    const idem = call.stream ? null : await idempotencyStart(this.idempotency, req, res, body);
+    if (idem === 'replayed') return;
 
     let adm: Admission;
     try {
@@ -63,7 +58,7 @@ export class ChatService {
         clientMaxOutput: chat.max_completion_tokens ?? chat.max_tokens ?? null,
       });
     } catch (e) {
-      if (idem) await this.idempotency.abandon(idem.scope, idem.key);
+      await idempotencyAbandon(this.idempotency, idem);
       throw e;
     }
     const upstreamReq = withOutputLimit(chat, adm, model);
@@ -80,13 +75,10 @@ export class ChatService {
       call.fallbackDepth = served.attempt.depth;
       const cost = await this.pipeline.finish(adm, served.attempt.model, usage);
       const headers = { ...servedHeaders(adm, served.attempt, chat.model), 'x-credits-used': formatAmount(cost) };
-      const bytes = Buffer.from(JSON.stringify(served.completion));
-      if (idem) await this.idempotency.complete(idem.scope, idem.key, 200, headers, bytes);
-      setHeaders(res, headers);
-      res.status(200).type('application/json').end(bytes);
+      await replyJson(res, headers, served.completion, this.idempotency, idem);
     } catch (e) {
       this.pipeline.release(adm);
-      if (idem) await this.idempotency.abandon(idem.scope, idem.key).catch(() => undefined);
+      await idempotencyAbandon(this.idempotency, idem);
       if (e instanceof ClientGoneError) return;
       setHeaders(res, adm.rateHeaders);
       throw e;

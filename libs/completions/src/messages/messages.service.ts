@@ -3,7 +3,7 @@
 // /v1/chat/completions, and converts back (JSON or Anthropic's event stream).
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
-import { GatewayError, formatAmount, sendError } from '@switchyard/core';
+import { GatewayError, IdempotencyService, formatAmount, sendError } from '@switchyard/core';
 import { CatalogService } from '@switchyard/catalog';
 import {
   AdapterRequestError,
@@ -13,7 +13,7 @@ import {
   readBody,
   sseNamed,
 } from '@switchyard/providers';
-import { ClientGoneError, UpstreamRouter, liveContext, planAttempts, type ChatStream } from '@switchyard/routing';
+import { ClientGoneError, UpstreamRouter, planAttempts } from '@switchyard/routing';
 import { AllowlistsService } from '@switchyard/allowlists';
 import {
   GatewayPipeline,
@@ -22,18 +22,19 @@ import {
   callOf,
   clientSignal,
   estimateChatInputTokens,
+  idempotencyAbandon,
+  idempotencyStart,
+  replyJson,
   servedHeaders,
   setHeaders,
   validateBody,
 } from '@switchyard/pipeline';
 import type { MeteredUsage } from '@switchyard/catalog';
 import { checkModelServes } from '../chat/chat.service';
-import { completionUsage, meteredFrom, toOpenAIUsage } from '../chat/chat-usage';
 import { countChatInput, countText } from '../token-count';
 import { CountTokensDto, MessagesDto } from './messages.dto';
-import { chatCompletionToMessage } from './messages-response';
 import { messagesRequestToChat } from './messages-request';
-import { chatChunksToMessageEvents } from './messages-stream';
+import { AnthropicEvent, MessageStream, messageOnce, messageStreamOnce } from './messages-upstream';
 
 @Injectable()
 export class MessagesService {
@@ -42,6 +43,7 @@ export class MessagesService {
     private readonly pipeline: GatewayPipeline,
     private readonly router: UpstreamRouter,
     private readonly allowlists: AllowlistsService,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   async handle(req: GatewayRequest, res: Response, body: unknown): Promise<void> {
@@ -52,6 +54,8 @@ export class MessagesService {
     const model = this.catalog.resolve(msg.model);
     checkModelServes(model, chat);
     call.stream = msg.stream === true;
+    const idem = call.stream ? null : await idempotencyStart(this.idempotency, req, res, body);
+    if (idem === 'replayed') return;
     const adm = await this.pipeline.admit({
       req,
       call,
@@ -60,20 +64,23 @@ export class MessagesService {
       requestedName: msg.model,
       inputTokens: estimateChatInputTokens(chat),
       clientMaxOutput: msg.max_tokens,
+    }).catch(async (e: unknown) => {
+      await idempotencyAbandon(this.idempotency, idem);
+      throw e;
     });
     const signal = clientSignal(res);
     if (!call.stream) {
       try {
-        const served = await this.router.chat(chat, adm.attempts, { model: msg.model }, signal);
-        const usage = completionUsage(chat, served.completion);
+        const served = await this.router.tryEach(adm.attempts, signal, (a) => messageOnce(this.router, a, msg, chat, signal));
         call.modelUsed = served.attempt.model.id;
         call.providerId = served.attempt.target.providerId;
         call.fallbackDepth = served.attempt.depth;
-        const cost = await this.pipeline.finish(adm, served.attempt.model, usage);
-        setHeaders(res, { ...servedHeaders(adm, served.attempt, msg.model), 'x-credits-used': formatAmount(cost) });
-        res.status(200).json(chatCompletionToMessage(served.completion, msg.model, liveContext));
+        const cost = await this.pipeline.finish(adm, served.attempt.model, served.usage);
+        const headers = { ...servedHeaders(adm, served.attempt, msg.model), 'x-credits-used': formatAmount(cost) };
+        await replyJson(res, headers, served.message, this.idempotency, idem);
       } catch (e) {
         this.pipeline.release(adm);
+        await idempotencyAbandon(this.idempotency, idem);
         if (e instanceof ClientGoneError) return;
         setHeaders(res, adm.rateHeaders);
         throw e;
@@ -81,9 +88,9 @@ export class MessagesService {
       return;
     }
 
-    let served: ChatStream;
+    let served: MessageStream;
     try {
-      served = await this.router.chatStream(chat, adm.attempts, { model: msg.model }, signal);
+      served = await this.router.tryEach(adm.attempts, signal, (a) => messageStreamOnce(this.router, a, msg, chat, signal));
     } catch (e) {
       this.pipeline.release(adm);
       if (e instanceof ClientGoneError) return;
@@ -96,25 +103,15 @@ export class MessagesService {
     call.ttftMs = Math.round(Number(process.hrtime.bigint() - req.startedAt) / 1e6);
     const out = new SseWriter(res);
     out.start(servedHeaders(adm, served.attempt, msg.model));
-    const mapper = chatChunksToMessageEvents(msg.model, liveContext);
-    const produced: string[] = [];
-    let reported: MeteredUsage | undefined;
-    const emit = async (chunks: typeof served.first) => {
-      for (const c of chunks) {
-        if (c.usage) reported = meteredFrom(c.usage) ?? reported;
-        for (const ch of c.choices) {
-          if (typeof ch.delta.content === 'string') produced.push(ch.delta.content);
-          for (const t of ch.delta.tool_calls ?? []) produced.push(t.function?.arguments ?? '');
-        }
-        for (const ev of mapper.push(c)) await out.write(sseNamed(ev.type, ev));
-      }
+    const emit = async (events: AnthropicEvent[]) => {
+      for (const ev of events) await out.write(sseNamed(ev.type, ev.data));
     };
     let failure: GatewayError | undefined;
     let gone = false;
     try {
       await emit(served.first);
-      for await (const chunks of served.rest) {
-        await emit(chunks);
+      for await (const events of served.rest) {
+        await emit(events);
         if (out.closed) throw new ClientGoneError();
       }
     } catch (e) {
@@ -122,20 +119,15 @@ export class MessagesService {
       else failure = e instanceof GatewayError ? e : new GatewayError('upstream_error', 'the upstream stream failed');
       void served.rest.return(undefined);
     }
-    const usage: MeteredUsage = reported ?? { inputTokens: countChatInput(chat), cachedInputTokens: 0, outputTokens: countText(produced.join('')) };
+    const usage: MeteredUsage = served.reported() ?? { inputTokens: countChatInput(chat), cachedInputTokens: 0, outputTokens: countText(served.producedText()) };
+    // a vanished client pays for what was produced, never more than its hold
     await this.pipeline.finish(adm, served.attempt.model, usage, { capAtHold: gone });
     if (gone) return;
     if (failure) {
       sendError(req, res, failure);
       return;
     }
-    if (!reported) {
-      // the upstream reported no usage: give the mapper ours so message_delta carries it
-      for (const ev of mapper.push({ id: '', object: 'chat.completion.chunk', created: 0, model: msg.model, choices: [], usage: toOpenAIUsage(usage) })) {
-        await out.write(sseNamed(ev.type, ev));
-      }
-    }
-    for (const ev of mapper.end()) await out.write(sseNamed(ev.type, ev));
+    await emit(served.finish(usage));
     out.end();
   }
 

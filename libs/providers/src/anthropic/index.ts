@@ -15,3 +15,4 @@ export const anthropicAdapter: ProviderAdapter = {
 };
 
 export { JSON_MODE_TOOL_NAME } from './json-mode';
+export { nativeMessagesCall, nativeMessageResult, nativeStreamMeter, type NativeUsage } from './native-messages';

@@ -1,0 +1,87 @@
+// /v1/messages to an Anthropic upstream: near-passthrough, so everything Anthropic-specific the client
+// sends (cache_control, thinking, top_k, citations, server tools) reaches Claude untouched. The gateway
+// only swaps the model, authenticates, and reads the usage to bill it.
+import { UpstreamMalformedError, type RouteTarget, type SseEvent, type UpstreamCall } from '../types';
+import { anthropicHeaders, anthropicUrl } from './chat.request';
+import { isRecord } from './chat.response';
+import type { AnthropicMessagesRequest } from './types';
+
+export interface NativeUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+}
+
+export function nativeMessagesCall(req: AnthropicMessagesRequest, target: RouteTarget, stream: boolean): UpstreamCall {
+  const body: Record<string, unknown> = { ...req, model: target.upstreamModel, stream };
+  for (const p of target.quirks?.drop_params ?? []) delete body[p];
+  return { method: 'POST', url: anthropicUrl(target, '/v1/messages'), headers: anthropicHeaders(target), body };
+}
+
+function usageOf(u: unknown): Partial<NativeUsage> {
+  if (!isRecord(u)) return {};
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const cacheRead = n(u.cache_read_input_tokens);
+  const out: Partial<NativeUsage> = {};
+  if ('input_tokens' in u) {
+    out.inputTokens = n(u.input_tokens) + cacheRead + n(u.cache_creation_input_tokens);
+    out.cachedInputTokens = cacheRead;
+  }
+  if ('output_tokens' in u) out.outputTokens = n(u.output_tokens);
+  return out;
+}
+
+/** The upstream's message, with the client's alias as `model`, and its usage for billing. */
+export function nativeMessageResult(body: unknown, alias: string): { message: Record<string, unknown>; usage: NativeUsage } {
+  if (!isRecord(body) || body.type !== 'message' || !Array.isArray(body.content)) throw new UpstreamMalformedError('not a message');
+  const u = usageOf(body.usage);
+  body.model = alias;
+  return { message: body, usage: { inputTokens: u.inputTokens ?? 0, cachedInputTokens: u.cachedInputTokens ?? 0, outputTokens: u.outputTokens ?? 0 } };
+}
+
+/**
+ * Reads a native event stream as it passes: rewrites the model in message_start, keeps the latest usage
+ * (input at message_start, output at message_delta) and the text produced, for a stream cut short.
+ */
+export function nativeStreamMeter(alias: string) {
+  const usage: Partial<NativeUsage> = {};
+  const produced: string[] = [];
+  let done = false;
+  return {
+    /** the event to forward (re-serialised), or null to drop it */
+    push(ev: SseEvent): { type: string; data: Record<string, unknown> } | null {
+      let data: unknown;
+      try {
+        data = JSON.parse(ev.data);
+      } catch {
+        throw new UpstreamMalformedError('stream event is not JSON');
+      }
+      if (!isRecord(data) || typeof data.type !== 'string') throw new UpstreamMalformedError('stream event without type');
+      if (data.type === 'message_start' && isRecord(data.message)) {
+        data.message.model = alias;
+        Object.assign(usage, usageOf(data.message.usage));
+      } else if (data.type === 'message_delta') {
+        const u = usageOf(data.usage);
+        if (u.outputTokens !== undefined) usage.outputTokens = u.outputTokens;
+        if (u.inputTokens !== undefined && u.inputTokens > 0) Object.assign(usage, { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens });
+      } else if (data.type === 'content_block_delta' && isRecord(data.delta)) {
+        const d = data.delta;
+        if (typeof d.text === 'string') produced.push(d.text);
+        else if (typeof d.partial_json === 'string') produced.push(d.partial_json);
+        else if (typeof d.thinking === 'string') produced.push(d.thinking);
+      } else if (data.type === 'message_stop') {
+        done = true;
+      }
+      return { type: data.type, data };
+    },
+    get usage(): Partial<NativeUsage> {
+      return usage;
+    },
+    get producedText(): string {
+      return produced.join('');
+    },
+    get complete(): boolean {
+      return done;
+    },
+  };
+}
