@@ -1,15 +1,17 @@
-// `npm start`: gateway, admin and worker in one process on one port. WEB_CONCURRENCY=N runs N such
+// `npm start`: gateway, admin and worker in one process on one port (APPS picks a subset). WEB_CONCURRENCY=N runs N such
 // processes (node:cluster) sharing the port; the primary runs migrations once before forking.
 import cluster from 'node:cluster';
 import { ConfigError, StartupError, createLogger, loadConfig, preflight } from '@switchyard/core';
 import { MIGRATIONS } from '../migrations';
-import { runFromCli } from './switchyard';
+import { AppName, runFromCli } from './switchyard';
 
 async function primary(): Promise<void> {
   let workers: number;
+  let apps: AppName[];
   try {
     const config = loadConfig();
     workers = config.webConcurrency;
+    apps = config.apps;
     if (workers > 1) {
       const logger = createLogger(config.logLevel);
       await preflight(config, MIGRATIONS, (m) => logger.info(m));
@@ -22,7 +24,7 @@ async function primary(): Promise<void> {
     }
     throw e;
   }
-  if (workers <= 1) return runFromCli(['gateway', 'admin', 'worker']);
+  if (workers <= 1) return runFromCli(apps);
   let stopping = false;
   const fork = () => cluster.fork({ MIGRATIONS_RUN: 'false' });
   for (let i = 0; i < workers; i++) fork();
@@ -41,4 +43,4 @@ async function primary(): Promise<void> {
 }
 
 if (cluster.isPrimary) void primary();
-else void runFromCli(['gateway', 'admin', 'worker']);
+else void runFromCli(loadConfig().apps);

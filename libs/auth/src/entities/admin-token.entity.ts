@@ -1,8 +1,9 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { AdminUser } from '@switchyard/tenancy';
 
 /** A console session (from login) or a long-lived agent API token for scripts. Stored hashed. */
 @Entity('admin_tokens')
+@Check('admin_tokens_kind_check', `kind IN ('session', 'api')`)
 export class AdminToken {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -12,7 +13,7 @@ export class AdminToken {
   user_id!: string;
 
   @ManyToOne(() => AdminUser, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'admin_tokens_user_id_fkey' })
   user?: AdminUser;
 
   @Column('text')

@@ -13,7 +13,7 @@ export class ApiKey {
   workspace_id!: string;
 
   @ManyToOne(() => Workspace, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'workspace_id' })
+  @JoinColumn({ name: 'workspace_id', foreignKeyConstraintName: 'api_keys_workspace_id_fkey' })
   workspace?: Workspace;
 
   @Column('text')

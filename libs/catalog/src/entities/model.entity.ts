@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { PriceSpec } from '../pricing';
 
 export type ModelKind = 'chat' | 'embedding' | 'image' | 'speech' | 'transcription' | 'video' | 'music';
@@ -26,6 +26,7 @@ export interface ModelRoute {
 
 /** A model clients ask for: its capabilities, prices, the routes that serve it, its fallbacks. */
 @Entity('models')
+@Check('models_kind_check', `kind IN ('chat', 'embedding', 'image', 'speech', 'transcription', 'video', 'music')`)
 export class Model {
   @PrimaryColumn('text')
   id!: string;

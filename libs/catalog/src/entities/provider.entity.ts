@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type ProviderKind = 'openai' | 'anthropic' | 'gemini';
 
@@ -13,6 +13,7 @@ export interface ProviderQuirks {
 
 /** An upstream: where to send requests, how to authenticate (key encrypted at rest), its quirks. */
 @Entity('providers')
+@Check('providers_kind_check', `kind IN ('openai', 'anthropic', 'gemini')`)
 export class Provider {
   @PrimaryColumn('text')
   id!: string;

@@ -6,6 +6,8 @@ export class AppConfig {
   readonly nodeEnv: RawConfig['NODE_ENV'];
   readonly demo: boolean;
   readonly port: number;
+  /** which apps `npm start` runs in this process */
+  readonly apps: Array<'gateway' | 'admin' | 'worker'>;
   readonly host: string;
   readonly publicUrl: string;
   readonly databaseUrl: string;
@@ -44,6 +46,7 @@ export class AppConfig {
     this.nodeEnv = raw.NODE_ENV;
     this.demo = raw.DEMO;
     this.port = raw.PORT;
+    this.apps = raw.APPS;
     this.host = raw.HOST;
     this.publicUrl = (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, '');
     this.databaseUrl = raw.DATABASE_URL;

@@ -22,6 +22,11 @@ export const configSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     DEMO: bool.default(false),
     PORT: int(4000, 0, 65535),
+    APPS: z
+      .string()
+      .default('gateway,admin,worker')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(['gateway', 'admin', 'worker'])).min(1, 'name at least one of gateway, admin, worker')),
     HOST: z.string().default('0.0.0.0'),
     PUBLIC_URL: z.url().optional(),
     DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/switchyard'),

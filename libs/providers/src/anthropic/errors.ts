@@ -1,6 +1,6 @@
 // Anthropic error statuses and bodies -> client-safe errors (scrubbed by the providers' shared sanitizer).
 import type { UpstreamErrorInfo } from '../types';
-import { CREDENTIALS_MESSAGE, sanitizeMessage } from '../sanitize';
+import { sanitizeMessage } from '../sanitize';
 
 /** The message of Anthropic's envelope `{type:'error', error:{type, message}}`, of a bare `{message}`, or of a JSON string. */
 export function upstreamErrorMessage(body: unknown): string | undefined {

@@ -13,7 +13,7 @@ export class Workspace {
   agent_id!: string;
 
   @ManyToOne(() => Agent, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'agent_id' })
+  @JoinColumn({ name: 'agent_id', foreignKeyConstraintName: 'workspaces_agent_id_fkey' })
   agent?: Agent;
 
   @Column('text')

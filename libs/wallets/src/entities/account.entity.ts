@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { bigintColumn } from '@switchyard/core';
 
 export type AccountType = 'workspace' | 'agent' | 'system';
@@ -11,6 +11,13 @@ export type SystemAccount = 'treasury' | 'revenue' | 'stripe_clearing';
  * held >= 0 and, for wallets, balance - held >= 0.
  */
 @Entity('accounts')
+@Index('accounts_owner_key', ['type', 'owner_id'], { unique: true, where: 'owner_id IS NOT NULL' })
+@Index('accounts_code_key', ['code'], { unique: true, where: 'code IS NOT NULL' })
+@Check('accounts_type_check', `type IN ('workspace', 'agent', 'system')`)
+@Check('accounts_status_check', `status IN ('active', 'suspended')`)
+@Check('accounts_held_non_negative', `held >= 0`)
+@Check('accounts_available_non_negative', `type = 'system' OR balance - held >= 0`)
+@Check('accounts_owner_check', `(type = 'system') = (owner_id IS NULL) AND (type = 'system') = (code IS NOT NULL)`)
 export class Account {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

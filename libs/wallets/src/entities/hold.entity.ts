@@ -1,9 +1,10 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { bigintColumn } from '@switchyard/core';
 import { Account } from './account.entity';
 
 /** Funds reserved for one in-flight request; settled, released, or swept after `expires_at`. */
 @Entity('holds')
+@Check('holds_amount_positive', `amount > 0`)
 export class Hold {
   @PrimaryColumn('uuid')
   id!: string;
@@ -13,7 +14,7 @@ export class Hold {
   account_id!: string;
 
   @ManyToOne(() => Account)
-  @JoinColumn({ name: 'account_id' })
+  @JoinColumn({ name: 'account_id', foreignKeyConstraintName: 'holds_account_id_fkey' })
   account?: Account;
 
   @Column('bigint', { transformer: bigintColumn })
