@@ -28,7 +28,12 @@ function recordingFetch(sent: any[]): typeof fetch {
 
 /** How the upstream request of each kind carries JSON mode (the gateway translates response_format). */
 function upstreamJsonMode(kind: string, body: any): 'schema' | 'json' | 'none' {
-  if (kind === 'openai') return body.response_format?.type === 'json_schema' ? 'schema' : body.response_format?.type === 'json_object' ? 'json' : 'none';
+  if (kind === 'openai')
+    return body.response_format?.type === 'json_schema'
+      ? 'schema'
+      : body.response_format?.type === 'json_object'
+        ? 'json'
+        : 'none';
   if (kind === 'anthropic') {
     const t = (body.tools ?? []).find((x: { name: string }) => x.name === 'switchyard_json_response');
     if (!t) return 'none';
@@ -57,7 +62,11 @@ describe('Vercel AI SDK through @ai-sdk/openai-compatible', () => {
 
   describe.each(CHAT_KINDS)('$kind kind ($model)', ({ kind, model }) => {
     it('generateText: the echoed prompt, stop, usage and the response headers', async () => {
-      const r = await generateText({ model: switchyard(model), prompt: 'What is the capital of France today?', maxRetries: 0 });
+      const r = await generateText({
+        model: switchyard(model),
+        prompt: 'What is the capital of France today?',
+        maxRetries: 0,
+      });
       expect(lastUpstream(stack).provider).toBe(kind);
       expect(r.text).toMatch(/^Demo reply to "What is the capital of": alpha bravo/);
       expect(r.finishReason).toBe('stop');
@@ -72,7 +81,13 @@ describe('Vercel AI SDK through @ai-sdk/openai-compatible', () => {
       const prompt = 'Stream me a short answer';
       const json = await generateText({ model: switchyard(model), prompt, maxRetries: 0 });
       const sent: any[] = [];
-      const withUsage = createOpenAICompatible({ name: 'switchyard', baseURL: `${stack.url}/v1`, apiKey: key, includeUsage: true, fetch: recordingFetch(sent) });
+      const withUsage = createOpenAICompatible({
+        name: 'switchyard',
+        baseURL: `${stack.url}/v1`,
+        apiKey: key,
+        includeUsage: true,
+        fetch: recordingFetch(sent),
+      });
       const result = streamText({ model: withUsage(model), prompt, maxRetries: 0 });
       const parts: string[] = [];
       for await (const t of result.textStream) parts.push(t);
@@ -97,7 +112,9 @@ describe('Vercel AI SDK through @ai-sdk/openai-compatible', () => {
       expect(calls).toEqual([{ city: 'demo', unit: 'celsius' }]);
       expect(r.steps).toHaveLength(2);
       expect(r.steps[0].finishReason).toBe('tool-calls');
-      expect(r.steps[0].toolCalls.map((c) => [c.toolName, c.input])).toEqual([['get_weather', { city: 'demo', unit: 'celsius' }]]);
+      expect(r.steps[0].toolCalls.map((c) => [c.toolName, c.input])).toEqual([
+        ['get_weather', { city: 'demo', unit: 'celsius' }],
+      ]);
       expect(r.steps[0].toolResults[0].output).toEqual({ temperature: 21, sky: 'clear' });
       expect(r.finishReason).toBe('stop');
       expect(r.text).toMatch(/^Tool result received: /);
@@ -122,22 +139,44 @@ describe('Vercel AI SDK through @ai-sdk/openai-compatible', () => {
 
     it('produces a schema-checked object with Output.object (json_schema)', async () => {
       const sent: any[] = [];
-      const structured = createOpenAICompatible({ name: 'switchyard', baseURL: `${stack.url}/v1`, apiKey: key, supportsStructuredOutputs: true, fetch: recordingFetch(sent) });
+      const structured = createOpenAICompatible({
+        name: 'switchyard',
+        baseURL: `${stack.url}/v1`,
+        apiKey: key,
+        supportsStructuredOutputs: true,
+        fetch: recordingFetch(sent),
+      });
       const r = await generateText({
         model: structured(model),
-        output: Output.object({ schema: z.object({ city: z.string(), population: z.number().int(), capital: z.boolean() }) }),
+        output: Output.object({
+          schema: z.object({ city: z.string(), population: z.number().int(), capital: z.boolean() }),
+        }),
         prompt: 'Describe Lyon',
         maxRetries: 0,
       });
       expect(sent[0].response_format.type).toBe('json_schema');
       expect(upstreamJsonMode(kind, lastUpstream(stack).body)).toBe('schema');
-      expect(r.output).toEqual({ city: expect.any(String), population: expect.any(Number), capital: expect.any(Boolean) });
+      expect(r.output).toEqual({
+        city: expect.any(String),
+        population: expect.any(Number),
+        capital: expect.any(Boolean),
+      });
     });
 
     it('answers JSON in JSON mode (Output.json, json_object)', async () => {
       const sent: any[] = [];
-      const recorded = createOpenAICompatible({ name: 'switchyard', baseURL: `${stack.url}/v1`, apiKey: key, fetch: recordingFetch(sent) });
-      const r = await generateText({ model: recorded(model), output: Output.json(), prompt: 'Reply in JSON about cats', maxRetries: 0 });
+      const recorded = createOpenAICompatible({
+        name: 'switchyard',
+        baseURL: `${stack.url}/v1`,
+        apiKey: key,
+        fetch: recordingFetch(sent),
+      });
+      const r = await generateText({
+        model: recorded(model),
+        output: Output.json(),
+        prompt: 'Reply in JSON about cats',
+        maxRetries: 0,
+      });
       expect(sent[0].response_format).toEqual({ type: 'json_object' });
       expect(upstreamJsonMode(kind, lastUpstream(stack).body)).toBe('json');
       expect(typeof r.output).toBe('object');
@@ -148,7 +187,11 @@ describe('Vercel AI SDK through @ai-sdk/openai-compatible', () => {
 
   describe('embeddings', () => {
     it('embed: one unit-length vector of text-embedding-3-small size', async () => {
-      const r = await embed({ model: switchyard.embeddingModel('text-embedding-3-small'), value: 'The quick brown fox', maxRetries: 0 });
+      const r = await embed({
+        model: switchyard.embeddingModel('text-embedding-3-small'),
+        value: 'The quick brown fox',
+        maxRetries: 0,
+      });
       expect(r.embedding).toHaveLength(1536);
       expect(norm(r.embedding)).toBeCloseTo(1, 4);
       expect(r.usage.tokens).toBeGreaterThan(0);
@@ -160,7 +203,11 @@ describe('Vercel AI SDK through @ai-sdk/openai-compatible', () => {
       expect(r.embeddings).toHaveLength(3);
       for (const e of r.embeddings) expect(e).toHaveLength(1536);
       expect(r.embeddings[0]).not.toEqual(r.embeddings[1]);
-      const alone = await embed({ model: switchyard.embeddingModel('text-embedding-3-small'), value: values[2], maxRetries: 0 });
+      const alone = await embed({
+        model: switchyard.embeddingModel('text-embedding-3-small'),
+        value: values[2],
+        maxRetries: 0,
+      });
       expect(r.embeddings[2]).toEqual(alone.embedding);
     });
   });

@@ -2,9 +2,21 @@
 // gemini adapters behind the same OpenAI wire format). Replies follow the demo upstream's content rules
 // (tools/demo-upstream/README.md), so content, tool arguments and usage are known in advance.
 import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionTool,
+  ParsedFunctionToolCall,
+} from 'openai/resources/chat/completions';
 import { startStack, TestStack } from './helpers/test-stack';
-import { CHAT_KINDS, lastUpstream, nanos, plain, PRICE_NANOS_PER_TOKEN, sdkTenant, specErrors } from './helpers/sdk-setup';
+import {
+  CHAT_KINDS,
+  lastUpstream,
+  nanos,
+  plain,
+  PRICE_NANOS_PER_TOKEN,
+  sdkTenant,
+  specErrors,
+} from './helpers/sdk-setup';
 
 const PNG_DATA_URL =
   'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -27,7 +39,11 @@ const TIME: ChatCompletionTool = {
   function: {
     name: 'get_time',
     description: 'Local time in a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' }, hours_ahead: { type: 'integer', minimum: 3 } }, required: ['city', 'hours_ahead'] },
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string' }, hours_ahead: { type: 'integer', minimum: 3 } },
+      required: ['city', 'hours_ahead'],
+    },
   },
 };
 
@@ -92,7 +108,9 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(credits).toMatch(/^\d+\.\d+$/);
       const price = PRICE_NANOS_PER_TOKEN[model];
       // exact metering: list price x the tokens the upstream reported
-      expect(nanos(credits)).toBe(price.input * BigInt(usage.prompt_tokens) + price.output * BigInt(usage.completion_tokens));
+      expect(nanos(credits)).toBe(
+        price.input * BigInt(usage.prompt_tokens) + price.output * BigInt(usage.completion_tokens),
+      );
     });
 
     it('streams: role first, word deltas, a finish_reason chunk, no usage chunk unless asked, and the iterator ends', async () => {
@@ -101,8 +119,12 @@ describe('chat completions through the OpenAI SDK', () => {
         .withResponse();
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       expect(response.headers.get('x-model-used')).toBe(model);
+      expect(response.headers.get('x-request-id')).toBeTruthy();
       const chunks = await collect(stream);
       expectValidChunks(chunks);
+      // one completion: every chunk carries the same id and created
+      expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+      expect(new Set(chunks.map((c) => c.created)).size).toBe(1);
       expect(lastUpstream(stack).provider).toBe(kind);
       expect(chunks[0].choices[0].delta.role).toBe('assistant');
       const contentChunks = chunks.filter((c) => (c.choices[0]?.delta?.content ?? '') !== '');
@@ -122,7 +144,11 @@ describe('chat completions through the OpenAI SDK', () => {
       const raw = await fetch(`${stack.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Stream me a short answer' }], stream: true }),
+        body: JSON.stringify({
+          model,
+          messages: [{ role: 'user', content: 'Stream me a short answer' }],
+          stream: true,
+        }),
       });
       const text = await raw.text();
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
@@ -132,7 +158,14 @@ describe('chat completions through the OpenAI SDK', () => {
     it('streams the same text as the JSON answer, and a final usage chunk with its cost when include_usage is set', async () => {
       const messages = [{ role: 'user' as const, content: 'Count the words in this sentence please' }];
       const json = await client.chat.completions.create({ model, messages });
-      const chunks = await collect(await client.chat.completions.create({ model, messages, stream: true, stream_options: { include_usage: true } }));
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
       expectValidChunks(chunks);
       expect(contentOf(chunks)).toBe(json.choices[0].message.content);
       const last = chunks.at(-1)!;
@@ -150,9 +183,41 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(chunks.filter((c) => c.choices[0]?.finish_reason === 'stop')).toHaveLength(1);
     });
 
+    it("assembles the final completion with the SDK's stream helper (text, then tool calls)", async () => {
+      const text = client.chat.completions.stream({
+        model,
+        messages: [{ role: 'user', content: 'Stream me a short answer' }],
+      });
+      const deltas: string[] = [];
+      text.on('content.delta', (e) => deltas.push(e.delta));
+      const final = await text.finalChatCompletion();
+      expect(final.choices[0].message.content).toMatch(/^Demo reply to "Stream me a short answer": alpha/);
+      expect(deltas.join('')).toBe(final.choices[0].message.content);
+      expect(final.choices[0].finish_reason).toBe('stop');
+
+      const tools = client.chat.completions.stream({
+        model,
+        messages: [{ role: 'user', content: 'Weather in Rome?' }],
+        tools: [WEATHER],
+      });
+      const done: string[] = [];
+      tools.on('tool_calls.function.arguments.done', (e) => done.push(e.arguments));
+      const withTools = await tools.finalChatCompletion();
+      expect(withTools.choices[0].finish_reason).toBe('tool_calls');
+      const call = withTools.choices[0].message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
+      expect(call.function.name).toBe('get_weather');
+      expect(JSON.parse(call.function.arguments)).toEqual({ city: 'demo', unit: 'celsius' });
+      expect(done.map((a) => JSON.parse(a))).toEqual([{ city: 'demo', unit: 'celsius' }]);
+    });
+
     it('calls a tool with JSON arguments the SDK parses, then answers from the tool result', async () => {
       const question = { role: 'user' as const, content: 'What is the weather in Paris?' };
-      const r = await client.chat.completions.create({ model, messages: [question], tools: [WEATHER], tool_choice: 'auto' });
+      const r = await client.chat.completions.create({
+        model,
+        messages: [question],
+        tools: [WEATHER],
+        tool_choice: 'auto',
+      });
       expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
       expect(r.choices[0].finish_reason).toBe('tool_calls');
       const calls = r.choices[0].message.tool_calls!;
@@ -169,13 +234,17 @@ describe('chat completions through the OpenAI SDK', () => {
         messages: [question],
         tools: [{ ...WEATHER, function: { ...WEATHER.function, strict: true } }],
       });
-      const pc = parsed.choices[0].message.tool_calls[0] as OpenAI.ParsedFunctionToolCall;
+      const pc = parsed.choices[0].message.tool_calls![0] as ParsedFunctionToolCall;
       expect(pc.function.parsed_arguments).toEqual({ city: 'demo', unit: 'celsius' });
 
       const followUp = await client.chat.completions.create({
         model,
         tools: [WEATHER],
-        messages: [question, r.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '{"temperature":21,"sky":"clear"}' }],
+        messages: [
+          question,
+          r.choices[0].message,
+          { role: 'tool', tool_call_id: call.id, content: '{"temperature":21,"sky":"clear"}' },
+        ],
       });
       expect(specErrors('CreateChatCompletionResponse', followUp)).toEqual([]);
       expect(followUp.choices[0].finish_reason).toBe('stop');
@@ -225,7 +294,9 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(acc.get(0)!.id).not.toBe(acc.get(1)!.id);
       expect(JSON.parse(acc.get(0)!.args)).toEqual({ city: 'demo', unit: 'celsius' });
       expect(JSON.parse(acc.get(1)!.args)).toEqual({ city: 'demo', hours_ahead: 3 });
-      expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual(['tool_calls']);
+      expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual([
+        'tool_calls',
+      ]);
     });
 
     it('answers valid JSON in json_object mode', async () => {
@@ -325,12 +396,23 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(r.choices[0].finish_reason).toBe('stop');
       const body = lastUpstream(stack).body;
       if (kind === 'openai') expect(body).toMatchObject({ temperature: 0.5, top_p: 0.9, seed: 42, stop: ['charlie'] });
-      if (kind === 'anthropic') expect(body).toMatchObject({ temperature: 0.5, top_p: 0.9, stop_sequences: ['charlie'] });
-      if (kind === 'gemini') expect(body.generationConfig).toMatchObject({ temperature: 0.5, topP: 0.9, seed: 42, stopSequences: ['charlie'] });
+      if (kind === 'anthropic')
+        expect(body).toMatchObject({ temperature: 0.5, top_p: 0.9, stop_sequences: ['charlie'] });
+      if (kind === 'gemini')
+        expect(body.generationConfig).toMatchObject({
+          temperature: 0.5,
+          topP: 0.9,
+          seed: 42,
+          stopSequences: ['charlie'],
+        });
     });
 
     it('stops at max_tokens with finish_reason length', async () => {
-      const r = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Tell me a long story' }], max_tokens: 3 });
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Tell me a long story' }],
+        max_tokens: 3,
+      });
       expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
       expect(r.choices[0].finish_reason).toBe('length');
       expect(r.choices[0].message.content).toBe('Demo reply to');
@@ -338,16 +420,29 @@ describe('chat completions through the OpenAI SDK', () => {
     });
 
     it('stops a stream at max_tokens with finish_reason length', async () => {
-      const chunks = await collect(await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Tell me a long story' }], max_tokens: 3, stream: true }));
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model,
+          messages: [{ role: 'user', content: 'Tell me a long story' }],
+          max_tokens: 3,
+          stream: true,
+        }),
+      );
       expectValidChunks(chunks);
       expect(contentOf(chunks)).toBe('Demo reply to');
-      expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual(['length']);
+      expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual([
+        'length',
+      ]);
     });
   });
 
   describe('n (several choices)', () => {
     it('returns two choices with n=2 on the openai kind', async () => {
-      const r = await client.chat.completions.create({ model: 'gpt-4o-mini', n: 2, messages: [{ role: 'user', content: 'Give me two options' }] });
+      const r = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        n: 2,
+        messages: [{ role: 'user', content: 'Give me two options' }],
+      });
       expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
       expect(r.choices.map((c) => c.index)).toEqual([0, 1]);
       expect(r.choices[0].message.content).toMatch(/^Demo reply to "Give me two options": alpha/);
@@ -355,11 +450,47 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(r.usage!.completion_tokens).toBe(24);
     });
 
+    it('streams two interleaved choices with n=2 on the openai kind', async () => {
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          n: 2,
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: 'user', content: 'Give me two options' }],
+        }),
+      );
+      expectValidChunks(chunks);
+      const text = (i: number) =>
+        chunks.flatMap((c) => c.choices.filter((ch) => ch.index === i).map((ch) => ch.delta.content ?? '')).join('');
+      expect(text(0)).toMatch(/^Demo reply to "Give me two options": alpha/);
+      expect(text(1)).toMatch(/^Demo reply to "Give me two options": bravo/);
+      const finishes = chunks.flatMap((c) =>
+        c.choices.filter((ch) => ch.finish_reason).map((ch) => [ch.index, ch.finish_reason]),
+      );
+      expect(finishes.sort()).toEqual([
+        [0, 'stop'],
+        [1, 'stop'],
+      ]);
+      expect(chunks.at(-1)!.usage!.completion_tokens).toBe(24);
+    });
+
     it('refuses n=2 on the anthropic kind with 400 bad_request naming n', async () => {
       const before = stack.upstream.requests.length;
-      const e = await apiError(client.chat.completions.create({ model: 'claude-sonnet-4-6', n: 2, messages: [{ role: 'user', content: 'Give me two options' }] }));
+      const e = await apiError(
+        client.chat.completions.create({
+          model: 'claude-sonnet-4-6',
+          n: 2,
+          messages: [{ role: 'user', content: 'Give me two options' }],
+        }),
+      );
       expect(e.status).toBe(400);
-      expect(e.error).toMatchObject({ code: 'bad_request', param: 'n', type: expect.any(String), message: expect.any(String) });
+      expect(e.error).toMatchObject({
+        code: 'bad_request',
+        param: 'n',
+        type: expect.any(String),
+        message: expect.any(String),
+      });
       expect(e.headers?.get('x-request-id')).toBeTruthy();
       expect(stack.upstream.requests.length).toBe(before);
     });
@@ -368,10 +499,20 @@ describe('chat completions through the OpenAI SDK', () => {
   describe('what the seeds promise', () => {
     it('serves the same routes under /api/v1 (seed 003)', async () => {
       const api = new OpenAI({ baseURL: `${stack.url}/api/v1`, apiKey: key, maxRetries: 0 });
-      const r = await api.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello from api v1' }], max_tokens: 1000 });
+      const r = await api.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hello from api v1' }],
+        max_tokens: 1000,
+      });
       expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
       expect(r.choices[0].message.content).toMatch(/^Demo reply to "Hello from api v1":/);
-      const chunks = await collect(await api.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello!' }], stream: true }));
+      const chunks = await collect(
+        await api.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'Hello!' }],
+          stream: true,
+        }),
+      );
       expect(contentOf(chunks)).toMatch(/^Demo reply to "Hello!":/);
     });
 
@@ -382,13 +523,21 @@ describe('chat completions through the OpenAI SDK', () => {
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello with x-api-key' }] }),
       });
       expect(res.status).toBe(200);
-      const body = await res.json();
+      const body = (await res.json()) as OpenAI.ChatCompletion;
       expect(specErrors('CreateChatCompletionResponse', body)).toEqual([]);
       expect(body.choices[0].message.content).toMatch(/^Demo reply to "Hello with x-api-key":/);
 
       // the same through the SDK: no bearer token, the key as a default header
-      const sdk = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'unused', maxRetries: 0, defaultHeaders: { authorization: null, 'x-api-key': key } });
-      const r = await sdk.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello via header' }] });
+      const sdk = new OpenAI({
+        baseURL: `${stack.url}/v1`,
+        apiKey: 'unused',
+        maxRetries: 0,
+        defaultHeaders: { authorization: null, 'x-api-key': key },
+      });
+      const r = await sdk.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'Hello via header' }],
+      });
       expect(r.choices[0].message.content).toMatch(/^Demo reply to "Hello via header":/);
     });
 
@@ -399,16 +548,25 @@ describe('chat completions through the OpenAI SDK', () => {
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
       });
       expect(res.status).toBe(401);
-      expect((await res.json()).error).toMatchObject({ code: 'missing_authorization' });
-      const bad = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'sk-sy-notakeyatallnotakeyatallnotakey', maxRetries: 0 });
-      const e = await apiError(bad.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }));
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'missing_authorization' });
+      const bad = new OpenAI({
+        baseURL: `${stack.url}/v1`,
+        apiKey: 'sk-sy-notakeyatallnotakeyatallnotakey',
+        maxRetries: 0,
+      });
+      const e = await apiError(
+        bad.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }),
+      );
       expect(e.status).toBe(401);
       expect(e.code).toBe('invalid_api_key');
     });
 
     it('routes a provider/model alias (anthropic/claude-sonnet-4.6) and echoes it as model', async () => {
       const { data, response } = await client.chat.completions
-        .create({ model: 'anthropic/claude-sonnet-4.6', messages: [{ role: 'user', content: 'Hello through an alias' }] })
+        .create({
+          model: 'anthropic/claude-sonnet-4.6',
+          messages: [{ role: 'user', content: 'Hello through an alias' }],
+        })
         .withResponse();
       expect(specErrors('CreateChatCompletionResponse', data)).toEqual([]);
       expect(data.model).toBe('anthropic/claude-sonnet-4.6');

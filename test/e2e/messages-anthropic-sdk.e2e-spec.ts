@@ -37,7 +37,11 @@ function expectAnthropicOrder(events: Anthropic.RawMessageStreamEvent[]): void {
   expect(types[0]).toBe('message_start');
   expect(types.at(-1)).toBe('message_stop');
   expect(types.at(-2)).toBe('message_delta');
-  expect(types.filter((t) => t === 'message_start' || t === 'message_delta' || t === 'message_stop')).toEqual(['message_start', 'message_delta', 'message_stop']);
+  expect(types.filter((t) => t === 'message_start' || t === 'message_delta' || t === 'message_stop')).toEqual([
+    'message_start',
+    'message_delta',
+    'message_stop',
+  ]);
   let open: number | undefined;
   let next = 0;
   for (const e of events.slice(1, -2)) {
@@ -78,7 +82,11 @@ describe('/v1/messages through the Anthropic SDK', () => {
   describe.each(CHAT_KINDS)('$kind kind ($model)', ({ kind, model }) => {
     it('creates a message: text, end_turn, usage, the alias as model, cost headers', async () => {
       const { data: m, response } = await client.messages
-        .create({ model, max_tokens: 256, messages: [{ role: 'user', content: 'What is the capital of France today?' }] })
+        .create({
+          model,
+          max_tokens: 256,
+          messages: [{ role: 'user', content: 'What is the capital of France today?' }],
+        })
         .withResponse();
       expect(lastUpstream(stack).provider).toBe(kind);
       expect(m.type).toBe('message');
@@ -95,11 +103,17 @@ describe('/v1/messages through the Anthropic SDK', () => {
       expect(response.headers.get('x-request-id')).toBeTruthy();
       expect(response.headers.get('x-model-used')).toBe(model);
       const price = PRICE_NANOS_PER_TOKEN[model];
-      expect(nanos(response.headers.get('x-credits-used')!)).toBe(price.input * BigInt(m.usage.input_tokens) + price.output * 12n);
+      expect(nanos(response.headers.get('x-credits-used')!)).toBe(
+        price.input * BigInt(m.usage.input_tokens) + price.output * 12n,
+      );
     });
 
     it('streams events in Anthropic order, and finalMessage() has the same text as the JSON answer', async () => {
-      const params = { model, max_tokens: 256, messages: [{ role: 'user' as const, content: 'Stream me a short answer' }] };
+      const params = {
+        model,
+        max_tokens: 256,
+        messages: [{ role: 'user' as const, content: 'Stream me a short answer' }],
+      };
       const json = await client.messages.create(params);
       const stream = client.messages.stream(params);
       const events: Anthropic.RawMessageStreamEvent[] = [];
@@ -145,11 +159,20 @@ describe('/v1/messages through the Anthropic SDK', () => {
       expect(answer.stop_reason).toBe('end_turn');
       expect(answer.content.every((b) => b.type === 'text')).toBe(true);
       // Gemini's functionResponse takes an object, so a text result reaches it wrapped ({"result": ...})
-      expect(textOf(answer)).toMatch(kind === 'gemini' ? /^Tool result received: \{"result":"Sunny, 21 degrees"\}/ : /^Tool result received: Sunny, 21 degrees/);
+      expect(textOf(answer)).toMatch(
+        kind === 'gemini'
+          ? /^Tool result received: \{"result":"Sunny, 21 degrees"\}/
+          : /^Tool result received: Sunny, 21 degrees/,
+      );
     });
 
     it('streams a tool_use block whose input_json_delta parts add up to the input', async () => {
-      const stream = client.messages.stream({ model, max_tokens: 256, tools: [WEATHER], messages: [{ role: 'user', content: 'Weather in Rome?' }] });
+      const stream = client.messages.stream({
+        model,
+        max_tokens: 256,
+        tools: [WEATHER],
+        messages: [{ role: 'user', content: 'Weather in Rome?' }],
+      });
       const events: Anthropic.RawMessageStreamEvent[] = [];
       for await (const ev of stream) events.push(ev);
       const final = await stream.finalMessage();
@@ -192,23 +215,34 @@ describe('/v1/messages through the Anthropic SDK', () => {
       });
       expect(textOf(m)).toMatch(/^Demo reply to "Hello with a system prompt":/);
       const body = lastUpstream(stack).body;
-      if (kind === 'openai') expect(body.messages[0]).toMatchObject({ role: 'system', content: 'You are a terse assistant.' });
+      if (kind === 'openai')
+        expect(body.messages[0]).toMatchObject({ role: 'system', content: 'You are a terse assistant.' });
       if (kind === 'anthropic') expect(JSON.stringify(body.system)).toContain('You are a terse assistant.');
       if (kind === 'gemini') expect(JSON.stringify(body.systemInstruction)).toContain('You are a terse assistant.');
     });
 
     it('stops at max_tokens with stop_reason max_tokens', async () => {
-      const m = await client.messages.create({ model, max_tokens: 3, messages: [{ role: 'user', content: 'Tell me a long story' }] });
+      const m = await client.messages.create({
+        model,
+        max_tokens: 3,
+        messages: [{ role: 'user', content: 'Tell me a long story' }],
+      });
       expect(m.stop_reason).toBe('max_tokens');
       expect(textOf(m)).toBe('Demo reply to');
       expect(m.usage.output_tokens).toBe(3);
     });
 
     it('counts tokens with messages.countTokens', async () => {
-      const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'How many tokens is this message exactly?' }];
+      const messages: Anthropic.MessageParam[] = [
+        { role: 'user', content: 'How many tokens is this message exactly?' },
+      ];
       const count = await client.messages.countTokens({ model, messages });
       expect(count.input_tokens).toBeGreaterThan(0);
-      const longer = await client.messages.countTokens({ model, system: 'A system prompt that adds some tokens to the count.', messages });
+      const longer = await client.messages.countTokens({
+        model,
+        system: 'A system prompt that adds some tokens to the count.',
+        messages,
+      });
       expect(longer.input_tokens).toBeGreaterThan(count.input_tokens);
       if (kind !== 'openai') {
         // anthropic and gemini count natively upstream: the same number the upstream then bills
@@ -220,20 +254,41 @@ describe('/v1/messages through the Anthropic SDK', () => {
 
   describe('errors in the Anthropic envelope', () => {
     it('answers an unknown model with 400 invalid_request_error', async () => {
-      const e = await apiError(client.messages.create({ model: 'claude-does-not-exist', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] }));
+      const e = await apiError(
+        client.messages.create({
+          model: 'claude-does-not-exist',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'Hi' }],
+        }),
+      );
       expect(e.status).toBe(400);
-      expect(e.error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('claude-does-not-exist') } });
+      expect(e.error).toEqual({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: expect.stringContaining('claude-does-not-exist') },
+      });
       expect(e.type).toBe('invalid_request_error');
     });
 
     it('answers a missing max_tokens with 400 invalid_request_error', async () => {
-      const e = await apiError(client.messages.create({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'Hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming));
+      const e = await apiError(
+        client.messages.create({
+          model: 'claude-sonnet-4-6',
+          messages: [{ role: 'user', content: 'Hi' }],
+        } as unknown as Anthropic.MessageCreateParamsNonStreaming),
+      );
       expect(e.status).toBe(400);
-      expect(e.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') } });
+      expect(e.error).toMatchObject({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: expect.stringContaining('max_tokens') },
+      });
     });
 
     it('answers a streamed request for an unknown model with the envelope before any event', async () => {
-      const stream = client.messages.stream({ model: 'nope-model', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] });
+      const stream = client.messages.stream({
+        model: 'nope-model',
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
       const e = await apiError(stream.finalMessage());
       expect(e.status).toBe(400);
       expect(e.type).toBe('invalid_request_error');
@@ -241,13 +296,21 @@ describe('/v1/messages through the Anthropic SDK', () => {
 
     it('answers a bad key with 401 authentication_error', async () => {
       const bad = new Anthropic({ baseURL: stack.url, apiKey: 'sk-sy-notakeyatallnotakeyatallnotakey', maxRetries: 0 });
-      const e = await apiError(bad.messages.create({ model: 'claude-sonnet-4-6', max_tokens: 16, messages: [{ role: 'user', content: 'Hi' }] }));
+      const e = await apiError(
+        bad.messages.create({
+          model: 'claude-sonnet-4-6',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'Hi' }],
+        }),
+      );
       expect(e.status).toBe(401);
       expect(e.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     });
 
     it('answers count_tokens for an unknown model with 400 invalid_request_error', async () => {
-      const e = await apiError(client.messages.countTokens({ model: 'nope-model', messages: [{ role: 'user', content: 'Hi' }] }));
+      const e = await apiError(
+        client.messages.countTokens({ model: 'nope-model', messages: [{ role: 'user', content: 'Hi' }] }),
+      );
       expect(e.status).toBe(400);
       expect(e.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
     });

@@ -164,6 +164,7 @@ describe('embeddings', () => {
     expect(defaultDimensions('text-embedding-3-small')).toBe(1536);
     expect(defaultDimensions('openai/text-embedding-3-large')).toBe(3072);
     expect(defaultDimensions('qwen3-vl-embedding-8b')).toBe(768);
+    expect(defaultDimensions('Qwen/Qwen3-VL-Embedding-8B')).toBe(768);
     expect(defaultDimensions('anything-else')).toBe(256);
   });
 });

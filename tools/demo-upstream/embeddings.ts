@@ -13,9 +13,12 @@ const DEFAULT_DIMENSIONS: Record<string, number> = {
 const FALLBACK_DIMENSIONS = 256;
 const MAX_DIMENSIONS = 16_384;
 
-/** Default size by model id; the last path segment counts, so `models/x` and `openai/x` work too. */
+/**
+ * Default size by model id; the last path segment counts, in any case, so `models/x`, `openai/x` and
+ * Hugging Face ids such as `Qwen/Qwen3-VL-Embedding-8B` (what a vLLM server is asked for) work too.
+ */
 export function defaultDimensions(model: string): number {
-  const id = model.split('/').pop() ?? model;
+  const id = (model.split('/').pop() ?? model).toLowerCase();
   return DEFAULT_DIMENSIONS[id] ?? FALLBACK_DIMENSIONS;
 }
 
