@@ -60,10 +60,11 @@ export async function streamChat(i: StreamInput): Promise<void> {
           continue;
         }
         const { usage: _u, ...rest } = c;
-        await out.write(`data: ${JSON.stringify(rest)}\n\n`);
+        await out.write(`data: ${JSON.stringify(includeUsage ? { ...rest, usage: null } : rest)}\n\n`);
         continue;
       }
-      await out.write(`data: ${JSON.stringify(c)}\n\n`);
+      // as OpenAI does: with include_usage, every chunk before the last carries `usage: null`
+      await out.write(`data: ${JSON.stringify(includeUsage && c.usage === undefined ? { ...c, usage: null } : c)}\n\n`);
     }
   };
 
