@@ -24,6 +24,12 @@ export interface GatewayCall {
   usage?: MeteredUsage;
   /** resolves to the amount charged once settlement is done */
   charged?: Promise<bigint>;
+  /**
+   * Set once funds are held; resolves with `charged` when the request settles. A client that leaves
+   * mid-stream closes the response before what it received is charged: its usage row waits for this.
+   */
+  settlement?: Promise<bigint>;
+  settle?: (charged: Promise<bigint>) => void;
   stream: boolean;
   fallbackDepth: number;
   ttftMs?: number;

@@ -2,6 +2,7 @@
 // limits -> hold funds -> [route to upstream: the caller] -> settle -> usage. Round trips per request:
 // one Redis pipeline (limits) and one Postgres statement (hold) before the upstream; one Postgres
 // statement (settle) after the response, off the client's latency.
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, BeforeApplicationShutdown } from '@nestjs/common';
 import type { Request } from 'express';
 import { LOGGER, Logger } from '@switchyard/core';
@@ -31,6 +32,12 @@ export interface AdmitInput {
 
 export interface Admission {
   requestId: string;
+  /**
+   * The ledger reference of this request's charge, which makes it post at most once. Unique per
+   * admission (the hold's id): the request id may come from the client (x-request-id), and two requests
+   * sharing one would otherwise collide, leaving the second unpaid and its hold stuck.
+   */
+  reference: string;
   key: KeyContext;
   attempts: Attempt[];
   held: HeldFunds | null;
@@ -72,11 +79,12 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
       if (least > minimum) minimum = least;
     }
     const held = await this.wallets.hold(i.key.workspaceId, worst, minimum, i.req.id);
+    i.call.settlement = new Promise<bigint>((resolve) => (i.call.settle = resolve));
     let outputCap: number | null = null;
     if (held && i.clientMaxOutput === null && !i.noOutput && held.amount < worst) {
       outputCap = Math.max(1, Math.min(...models.map((m) => affordableOutputTokens(m.price, i.inputTokens, held.amount))));
     }
-    return { requestId: i.req.id, key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
+    return { requestId: i.req.id, reference: held?.holdId ?? randomUUID(), key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
   }
 
   /**
@@ -89,13 +97,14 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     if (opts.capAtHold && adm.held && cost > adm.held.amount) cost = adm.held.amount;
     adm.call.usage = usage;
     const settled = this.wallets
-      .settle(adm.held, adm.key.workspaceId, cost, adm.requestId, { model: served?.id ?? null })
+      .settle(adm.held, adm.key.workspaceId, cost, adm.reference, { model: served?.id ?? null, request_id: adm.requestId })
       .catch((e: unknown) => {
         this.logger.error({ req_id: adm.requestId, err: (e as Error).message }, 'settlement failed: the hold stays until the sweeper releases it');
         return 0n;
       });
     this.track(settled);
     adm.call.charged = settled;
+    adm.call.settle?.(settled);
     if (usage && (usage.inputTokens || usage.outputTokens)) {
       this.track(settled.then((charged) => this.limits.record(adm.key, { tokens: usage.inputTokens + usage.outputTokens, spend: charged })));
     }

@@ -6,6 +6,8 @@ export class SseWriter {
   closed = false;
 
   constructor(private readonly res: Response) {
+    // the client may have left while the request waited for its hold or the upstream
+    this.closed = clientGone(res);
     res.once('close', () => (this.closed = true));
   }
 
@@ -39,11 +41,21 @@ export class SseWriter {
   }
 }
 
-/** An AbortSignal that fires when the client closes its connection before the response ended. */
+/** True when the client's connection is already gone (a 'close' listener added now would never fire). */
+export function clientGone(res: Response): boolean {
+  return !res.writableFinished && (res.destroyed || !!res.socket?.destroyed);
+}
+
+/**
+ * An AbortSignal that fires when the client closes its connection before the response ended, including
+ * when it already did (the request may have waited on its hold or limits meanwhile).
+ */
 export function clientSignal(res: Response): AbortSignal {
   const ac = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) ac.abort();
-  });
+  if (clientGone(res)) ac.abort();
+  else
+    res.once('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
   return ac.signal;
 }

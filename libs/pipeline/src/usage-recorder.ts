@@ -5,6 +5,18 @@ import type { NextFunction, Response } from 'express';
 import type { UsageWriter } from '@switchyard/usage';
 import { clientLabel, GatewayRequest } from './gateway-call';
 
+/** A settlement that never comes (a bug elsewhere) must not lose the row: it is written uncharged. */
+const SETTLEMENT_WAIT_MS = 60_000;
+
+function bounded(settlement: Promise<bigint>): Promise<bigint> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<bigint>((resolve) => {
+    timer = setTimeout(() => resolve(0n), SETTLEMENT_WAIT_MS);
+    timer.unref();
+  });
+  return Promise.race([settlement, giveUp]).finally(() => clearTimeout(timer));
+}
+
 export function usageRecorder(writer: UsageWriter) {
   return (req: GatewayRequest, res: Response, next: NextFunction): void => {
     res.once('close', () => {
@@ -36,7 +48,9 @@ export function usageRecorder(writer: UsageWriter) {
           fallback_depth: call?.fallbackDepth ?? 0,
           client_ip: req.ip ?? null,
         });
-      if (call?.charged) void call.charged.then(write, () => write(0n));
+      // a client that left mid-stream: the row waits for the charge of what it received
+      const charged = call?.charged ?? (status === 499 && call?.settlement ? bounded(call.settlement) : undefined);
+      if (charged) void charged.then(write, () => write(0n));
       else write(0n);
     });
     next();

@@ -22,6 +22,14 @@ export interface Movement {
   metadata?: Record<string, unknown> | null;
 }
 
+// STALE_CHECK: the one-statement movements lock the wallet row in a CTE (FOR UPDATE returns its latest
+// version), then UPDATE it. Under READ COMMITTED that UPDATE first computes the new row from the version
+// in the statement's snapshot, and Postgres checks the CHECK constraints on that candidate *before* it
+// notices the concurrent update and recomputes on the latest version. A SET mixing the snapshot row with
+// amounts derived from the latest one can fail `balance - held >= 0` spuriously under contention (and a
+// failed settlement would leave the usage unpaid). So every SET is computed from the row's own columns
+// only: self-consistent on any version, and on the locked version equal to what the CTE computed.
+
 export class InsufficientFundsError extends Error {}
 export class SuspendedError extends Error {}
 
@@ -75,7 +83,10 @@ export class LedgerRepository {
          SELECT id, LEAST($2::bigint, available) AS amount FROM acc
           WHERE status = 'active' AND available >= $3::bigint AND LEAST($2::bigint, available) > 0
        ), upd AS (
-         UPDATE accounts a SET held = a.held + g.amount, updated_at = now() FROM g WHERE a.id = g.id RETURNING a.id
+         -- computed from the row's own columns (see STALE_CHECK at the top of this file): on the row version locked above
+         -- this is exactly g.amount
+         UPDATE accounts a SET held = a.held + LEAST($2::bigint, a.balance - a.held), updated_at = now()
+           FROM g WHERE a.id = g.id RETURNING a.id
        ), ins AS (
          INSERT INTO holds (id, account_id, amount, request_id, expires_at)
          SELECT $4, g.id, g.amount, $5, now() + make_interval(secs => $6::double precision / 1000)
@@ -102,7 +113,9 @@ export class LedgerRepository {
          SELECT a.id, h.amount AS hold_amount, LEAST($2::bigint, a.balance - a.held + h.amount) AS charge
            FROM accounts a JOIN h ON a.id = h.account_id FOR UPDATE OF a
        ), w AS (
-         UPDATE accounts a SET balance = a.balance - acc.charge, held = a.held - acc.hold_amount, updated_at = now()
+         -- acc.charge, recomputed from the row's own columns (see STALE_CHECK at the top of this file)
+         UPDATE accounts a SET balance = a.balance - LEAST($2::bigint, a.balance - a.held + acc.hold_amount),
+                held = a.held - acc.hold_amount, updated_at = now()
            FROM acc WHERE a.id = acc.id RETURNING acc.charge
        ), tx AS (
          INSERT INTO ledger_transactions (kind, reference, metadata)
@@ -134,7 +147,9 @@ export class LedgerRepository {
          SELECT 'usage', $3, $4::jsonb FROM acc WHERE acc.charge > 0
          ON CONFLICT (kind, reference) WHERE reference IS NOT NULL DO NOTHING RETURNING id
        ), w AS (
-         UPDATE accounts a SET balance = a.balance - acc.charge, updated_at = now() FROM acc, tx WHERE a.id = acc.id RETURNING acc.charge
+         -- acc.charge, recomputed from the row's own columns (see STALE_CHECK at the top of this file)
+         UPDATE accounts a SET balance = a.balance - LEAST($2::bigint, a.balance - a.held), updated_at = now()
+           FROM acc, tx WHERE a.id = acc.id RETURNING acc.charge
        ), e AS (
          INSERT INTO ledger_entries (transaction_id, account_id, amount)
          SELECT tx.id, v.account_id, v.amount
@@ -153,10 +168,13 @@ export class LedgerRepository {
   /** Releases holds past their expiry (left by a crashed process). Returns how many were released. */
   async sweepExpiredHolds(limit = 1000): Promise<number> {
     return this.db.transaction(async (m) => {
+      // wrapped in a SELECT: TypeORM answers a bare DELETE ... RETURNING with [rows, rowCount], not rows
       const holds = (await m.query(
-        `DELETE FROM holds WHERE id IN (
-           SELECT id FROM holds WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING account_id, amount::text AS amount`,
+        `WITH d AS (
+           DELETE FROM holds WHERE id IN (
+             SELECT id FROM holds WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING account_id, amount)
+         SELECT account_id, amount::text AS amount FROM d`,
         [limit],
       )) as Array<{ account_id: string; amount: string }>;
       if (!holds.length) return 0;

@@ -72,16 +72,19 @@ export class WalletsService implements OnModuleInit {
     return { holdId, workspaceId, amount: r.granted };
   }
 
-  /** Charges the metered cost (capped by the hold plus what is available) and releases the rest. */
-  async settle(held: HeldFunds | null, workspaceId: string, cost: bigint, requestId: string, metadata: Record<string, unknown>): Promise<bigint> {
+  /**
+   * Charges the metered cost (capped by the hold plus what is available) and releases the rest.
+   * `reference` is unique per request served (not a client-supplied request id): it makes the charge once.
+   */
+  async settle(held: HeldFunds | null, workspaceId: string, cost: bigint, reference: string, metadata: Record<string, unknown>): Promise<bigint> {
     if (!held) {
       // a free request, or one that had no hold: charge what is available (reference makes it once)
-      return cost > 0n ? this.ledger.chargeWithoutHold({ workspaceId, cost, reference: requestId, metadata }) : 0n;
+      return cost > 0n ? this.ledger.chargeWithoutHold({ workspaceId, cost, reference, metadata }) : 0n;
     }
-    const charged = await this.ledger.settleHold({ holdId: held.holdId, cost, reference: requestId, metadata });
+    const charged = await this.ledger.settleHold({ holdId: held.holdId, cost, reference, metadata });
     if (charged !== null) return charged;
     // the sweeper released this hold already (a very long request): charge without it, once
-    return this.ledger.chargeWithoutHold({ workspaceId, cost, reference: requestId, metadata });
+    return this.ledger.chargeWithoutHold({ workspaceId, cost, reference, metadata });
   }
 
   async sweepExpiredHolds(): Promise<number> {
@@ -141,14 +144,14 @@ export class WalletsService implements OnModuleInit {
       before = cursor;
     }
     const rows = (await this.db.query(
-      `SELECT e.id::text AS entry_id, t.id, t.kind, e.amount::text AS amount, t.note, t.reference, t.created_at
+      `SELECT e.id::text AS entry_id, t.id, t.kind, e.amount::text AS amount, t.note, t.reference, t.metadata->>'request_id' AS request_id, t.created_at
          FROM accounts a
          JOIN ledger_entries e ON e.account_id = a.id
          JOIN ledger_transactions t ON t.id = e.transaction_id
         WHERE a.type = $1 AND a.owner_id = $2 AND ($3::bigint IS NULL OR e.id < $3::bigint)
         ORDER BY e.id DESC LIMIT $4`,
       [owner.type, owner.id, before, limit + 1],
-    )) as Array<{ entry_id: string; id: string; kind: string; amount: string; note: string | null; reference: string | null; created_at: Date }>;
+    )) as Array<{ entry_id: string; id: string; kind: string; amount: string; note: string | null; reference: string | null; request_id: string | null; created_at: Date }>;
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     return {
@@ -157,8 +160,8 @@ export class WalletsService implements OnModuleInit {
         kind: r.kind,
         amount: formatAmount(BigInt(r.amount)),
         note: r.note,
-        // usage references are request ids (useful); idempotency references are internal
-        reference: r.kind === 'usage' || r.kind === 'stripe_topup' ? r.reference : null,
+        // usage shows its request id and Stripe its session id (useful); other references are internal
+        reference: r.kind === 'usage' ? (r.request_id ?? r.reference) : r.kind === 'stripe_topup' ? r.reference : null,
         created_at: r.created_at.toISOString(),
       })),
       next_cursor: more ? page[page.length - 1].entry_id : null,

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { CoreModule, GatewayError, createLogger, loadConfig, parseAmount } from '@switchyard/core';
+import { CoreModule, GatewayError, IdempotencyService, createLogger, loadConfig, parseAmount } from '@switchyard/core';
 import { HeldFunds, LedgerRepository, WalletsModule, WalletsService } from '@switchyard/wallets';
 import { freshDatabase } from '../../setup/test-db';
 
@@ -366,6 +366,38 @@ describe('sweeper', () => {
     expect(await wallets.sweepExpiredHolds()).toBe(0);
     expect(await wallets.settle(live, ws, 100n, 'req-live', {})).toBe(100n);
     expect(await account(acc)).toEqual({ balance: 900n, held: 0n });
+  });
+});
+
+describe('maintenance sweeps report what they did', () => {
+  // Both ran DELETE ... RETURNING through TypeORM, which answers [rows, rowCount] for a bare DELETE:
+  // the hold sweep crashed on every run (so orphaned holds were never released) and the idempotency
+  // purge always reported 2.
+  it('the hold sweep counts released holds and runs clean when there are none', async () => {
+    await db.query(`UPDATE holds SET expires_at = now() + interval '1 hour'`);
+    expect(await wallets.sweepExpiredHolds()).toBe(0);
+    const { ws, account: acc } = await fundedWorkspace(100n);
+    const h = (await wallets.hold(ws, 60n, 60n, 'req-orphan'))!;
+    await db.query(`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1`, [h.holdId]);
+    expect(await wallets.sweepExpiredHolds()).toBe(1);
+    expect(await account(acc)).toEqual({ balance: 100n, held: 0n });
+  });
+
+  it('the idempotency purge counts the expired records it deleted', async () => {
+    const idem = app.get(IdempotencyService);
+    await db.query(`DELETE FROM idempotency_keys`);
+    expect(await idem.purgeExpired()).toBe(0);
+    for (const [key, when] of [
+      ['old-1', '-1 hour'],
+      ['old-2', '-2 hours'],
+      ['old-3', '-1 second'],
+      ['live', '+1 hour'],
+    ]) {
+      await db.query(`INSERT INTO idempotency_keys (scope, key, request_hash, state, expires_at) VALUES ('test', $1, 'h', 'done', now() + $2::interval)`, [key, when]);
+    }
+    expect(await idem.purgeExpired()).toBe(3);
+    expect(await idem.purgeExpired()).toBe(0);
+    expect((await db.query(`SELECT key FROM idempotency_keys`)).map((r: { key: string }) => r.key)).toEqual(['live']);
   });
 });
 

@@ -73,7 +73,8 @@ export class IdempotencyService {
   }
 
   async purgeExpired(): Promise<number> {
-    const rows = (await this.db.query(`DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING 1`)) as unknown[];
+    // wrapped in a SELECT: TypeORM answers a bare DELETE ... RETURNING with [rows, rowCount], not rows
+    const rows = (await this.db.query(`WITH d AS (DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING 1) SELECT 1 FROM d`)) as unknown[];
     return rows.length;
   }
 }
