@@ -25,7 +25,7 @@ export interface LatencyStats {
 }
 
 export interface LoadRun {
-  /** completed 2xx responses per second of the measured window */
+  /** completed 2xx responses per second of the measured window (summed over shards) */
   rps: number;
   ok: number;
   non2xx: number;
@@ -36,22 +36,83 @@ export interface LoadRun {
   /** autocannon's own numbers, for comparison (whole milliseconds) */
   autocannon: { p50: number; p99: number; rpsAverage: number };
   statusCodes: Record<string, number>;
+  /** autocannon instances the load was split into */
+  shards: number;
 }
 
 export interface LoadOptions {
   connections: number;
   durationS: number;
   overallRate?: number;
+  /**
+   * With overallRate: split the load into this many autocannon instances started 1 s / shards apart.
+   * autocannon gives each connection a per-second quota on a timer that is aligned across the
+   * connections of an instance, so one instance with 50 connections sends a whole second's requests in
+   * its first ~250 ms and then idles; staggered instances interleave into an even arrival rate.
+   */
+  shards?: number;
 }
 
-let current: autocannon.Instance | null = null;
+const current = new Set<autocannon.Instance>();
+let stopped = false;
 
 /** Stops the running load (Ctrl-C). */
 export function stopLoad(): void {
-  current?.stop();
+  stopped = true;
+  for (const i of current) i.stop();
 }
 
+/** n split into `parts` integers that differ by at most one */
+const share = (n: number, i: number, parts: number) => Math.floor(n / parts) + (i < n % parts ? 1 : 0);
+
 export async function runLoad(t: Target, o: LoadOptions): Promise<LoadRun> {
+  const shards = o.overallRate ? Math.max(1, Math.min(o.shards ?? 1, o.connections, o.overallRate)) : 1;
+  const parts = await Promise.all(
+    Array.from({ length: shards }, async (_, i) => {
+      if (i) await new Promise((r) => setTimeout(r, (i * 1000) / shards));
+      if (stopped) return null;
+      return runOne(t, {
+        connections: share(o.connections, i, shards),
+        durationS: o.durationS,
+        overallRate: o.overallRate ? share(o.overallRate, i, shards) : undefined,
+      });
+    }),
+  );
+  const done = parts.filter((p): p is OneRun => p !== null);
+  if (!done.length) throw new Error('aborted');
+  const samples = done.flatMap((p) => p.samples);
+  const statusCodes: Record<string, number> = {};
+  for (const p of done) for (const [k, v] of Object.entries(p.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + v;
+  const sum = (f: (p: OneRun) => number) => done.reduce((a, p) => a + f(p), 0);
+  return {
+    rps: sum((p) => p.inWindow / p.seconds),
+    ok: sum((p) => p.ok),
+    non2xx: sum((p) => p.result.non2xx),
+    errors: sum((p) => p.result.errors),
+    timeouts: sum((p) => p.result.timeouts),
+    seconds: Math.max(...done.map((p) => p.seconds)),
+    latency: stats(samples),
+    autocannon: {
+      // one instance's own (whole-millisecond) view, for comparison
+      p50: done[0].result.latency.p50,
+      p99: done[0].result.latency.p99,
+      rpsAverage: sum((p) => p.result.requests.average),
+    },
+    statusCodes,
+    shards,
+  };
+}
+
+interface OneRun {
+  samples: number[];
+  ok: number;
+  inWindow: number;
+  seconds: number;
+  result: autocannon.Result;
+  statusCodes: Record<string, number>;
+}
+
+async function runOne(t: Target, o: { connections: number; durationS: number; overallRate?: number }): Promise<OneRun> {
   const samples: number[] = [];
   let ok = 0;
   const inst = autocannon({
@@ -66,36 +127,28 @@ export async function runLoad(t: Target, o: LoadOptions): Promise<LoadRun> {
     sampleInt: 250, // stop within 250 ms of the duration, not up to a second later
     ...(o.overallRate ? { overallRate: o.overallRate, ignoreCoordinatedOmission: true } : {}),
   });
-  current = inst;
+  current.add(inst);
   const started = performance.now();
-  let lastAt = started;
+  // throughput: responses to requests sent within the nominal duration, per second of it (autocannon
+  // runs on until its next sample tick; with a rate, a new second's quota may start in that overrun)
+  const horizon = started + o.durationS * 1000;
+  let inWindow = 0;
   inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) {
       ok++;
       samples.push(ms);
-      lastAt = performance.now();
+      if (performance.now() - ms < horizon) inWindow++;
     }
   });
   let result: autocannon.Result;
   try {
     result = await inst;
   } finally {
-    current = null;
+    current.delete(inst);
   }
-  const seconds = Math.max(0.001, (lastAt - started) / 1000);
   const statusCodes: Record<string, number> = {};
   for (const [code, v] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = v.count;
-  return {
-    rps: ok / seconds,
-    ok,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    seconds,
-    latency: stats(samples),
-    autocannon: { p50: result.latency.p50, p99: result.latency.p99, rpsAverage: result.requests.average },
-    statusCodes,
-  };
+  return { samples, ok, inWindow, seconds: o.durationS, result, statusCodes };
 }
 
 export interface TtfbRun {

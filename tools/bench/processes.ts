@@ -3,7 +3,10 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
+
+const cpuCount = cpus().length || 1;
 
 export interface Child {
   name: string;
@@ -65,7 +68,9 @@ function isWarning(line: string): boolean {
   if (!line.startsWith('{')) return false;
   try {
     const level = (JSON.parse(line) as { level?: unknown }).level;
-    return typeof level === 'number' ? level >= 40 : typeof level === 'string' && ['warn', 'error', 'fatal'].includes(level);
+    return typeof level === 'number'
+      ? level >= 40
+      : typeof level === 'string' && ['warn', 'error', 'fatal'].includes(level);
   } catch {
     return false;
   }
@@ -115,7 +120,9 @@ export async function waitReady(c: Child, url: string, timeoutMs: number): Promi
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${c.name} did not become ready at ${url} within ${timeoutMs} ms (${last}):\n${c.tail.slice(-30).join('\n')}`);
+  throw new Error(
+    `${c.name} did not become ready at ${url} within ${timeoutMs} ms (${last}):\n${c.tail.slice(-30).join('\n')}`,
+  );
 }
 
 /** Waits for a line on the child's stdout matching `re`; returns the match. */
@@ -135,7 +142,11 @@ export function waitForLine(c: Child, re: RegExp, timeoutMs: number): Promise<Re
         resolve(m);
       } else if (!c.isRunning() || Date.now() > deadline) {
         clearInterval(timer);
-        reject(new Error(`${c.name} did not print ${re} (${c.isRunning() ? 'timeout' : 'exited'}):\n${c.tail.slice(-30).join('\n')}`));
+        reject(
+          new Error(
+            `${c.name} did not print ${re} (${c.isRunning() ? 'timeout' : 'exited'}):\n${c.tail.slice(-30).join('\n')}`,
+          ),
+        );
       }
     }, 50);
     const deadline = Date.now() + timeoutMs;
@@ -166,12 +177,14 @@ if (HAS_PROC) {
   }
 }
 
-interface ProcInfo {
+export interface ProcInfo {
   pid: number;
   ppid: number;
   comm: string;
   /** user + system CPU, ms */
   cpuMs: number;
+  /** the command line (a Postgres backend shows its database there); read on demand */
+  cmdline(): string;
 }
 
 function readProc(pid: number): ProcInfo | null {
@@ -180,7 +193,18 @@ function readProc(pid: number): ProcInfo | null {
     const close = s.lastIndexOf(')');
     const comm = s.slice(s.indexOf('(') + 1, close);
     const f = s.slice(close + 2).split(' '); // f[0] is field 3 (state)
-    return { pid, ppid: Number(f[1]), comm, cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / clkTck };
+    let cmd: string | undefined;
+    const cmdline = () => {
+      if (cmd === undefined) {
+        try {
+          cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        } catch {
+          cmd = '';
+        }
+      }
+      return cmd;
+    };
+    return { pid, ppid: Number(f[1]), comm, cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / clkTck, cmdline };
   } catch {
     return null;
   }
@@ -256,12 +280,33 @@ export class CpuMeter {
     return { at, byGroup, perPid, machine: machineJiffies() };
   }
 
-  /** CPU ms per group between two snapshots, and the machine's busy share (0..1 of all cores). */
-  static diff(a: CpuSnapshot, b: CpuSnapshot): { wallMs: number; ms: Record<string, number>; machineBusy: number | null } {
+  /**
+   * CPU ms per group between two snapshots, the machine's busy share (0..1 of all cores), and `other`:
+   * CPU ms of everything outside the groups (other work on the machine: it skews the numbers).
+   */
+  static diff(
+    a: CpuSnapshot,
+    b: CpuSnapshot,
+  ): { wallMs: number; ms: Record<string, number>; machineBusy: number | null } {
     const ms: Record<string, number> = {};
     for (const k of Object.keys(b.byGroup)) ms[k] = Math.max(0, b.byGroup[k] - (a.byGroup[k] ?? 0));
-    const machineBusy = a.machine && b.machine ? (b.machine.busy - a.machine.busy) / Math.max(1, b.machine.total - a.machine.total) : null;
+    let machineBusy: number | null = null;
+    if (a.machine && b.machine) {
+      const total = Math.max(1, b.machine.total - a.machine.total);
+      machineBusy = (b.machine.busy - a.machine.busy) / total;
+      // jiffies of all cores -> ms of CPU over the wall time
+      const busyMs = machineBusy * (b.at - a.at) * cpuCount;
+      ms.other = Math.max(0, busyMs - Object.values(ms).reduce((x, y) => x + y, 0));
+    }
     return { wallMs: b.at - a.at, ms, machineBusy };
+  }
+
+  /** Share of the machine (0..1) used by processes outside the groups over `ms` milliseconds. */
+  async otherLoad(ms: number): Promise<number | null> {
+    const a = this.snapshot();
+    await new Promise((r) => setTimeout(r, ms));
+    const d = CpuMeter.diff(a, this.snapshot());
+    return d.ms.other === undefined ? null : d.ms.other / (d.wallMs * cpuCount);
   }
 }
 

@@ -6,7 +6,13 @@ export interface BenchTenant {
   adminToken: string;
 }
 
-async function call<T>(base: string, token: string | null, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function call<T>(
+  base: string,
+  token: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(base + path, {
     method,
     headers: {
@@ -33,23 +39,46 @@ async function expect<T>(what: string, p: Promise<{ status: number; body: T }>, 
 }
 
 async function login(base: string, email: string, password: string): Promise<string> {
-  const r = await expect<{ token: string }>(`login ${email}`, call(base, null, 'POST', '/admin/api/auth/login', { email, password }), 200);
+  const r = await expect<{ token: string }>(
+    `login ${email}`,
+    call(base, null, 'POST', '/admin/api/auth/login', { email, password }),
+    200,
+  );
   return r.token;
 }
 
-export async function seedTenant(base: string, admin: { email: string; password: string }, credit: string): Promise<BenchTenant> {
+export async function seedTenant(
+  base: string,
+  admin: { email: string; password: string },
+  credit: string,
+): Promise<BenchTenant> {
   const adminToken = await login(base, admin.email, admin.password);
   const email = `bench-agent-${Date.now()}@bench.switchyard.local`;
   const password = 'bench-agent-password';
-  await expect('create agent', call(base, adminToken, 'POST', '/admin/api/agents', { name: 'Bench agent', email, password }), 201);
-  const agentToken = await login(base, email, password);
-  const ws = await expect<{ id: string }>('create workspace', call(base, agentToken, 'POST', '/admin/api/workspaces', { name: 'Bench workspace' }), 201);
   await expect(
-    'credit the workspace',
-    call(base, adminToken, 'POST', `/admin/api/workspaces/${ws.id}/wallet/recharges`, { amount: credit, note: 'benchmark credit' }),
+    'create agent',
+    call(base, adminToken, 'POST', '/admin/api/agents', { name: 'Bench agent', email, password }),
     201,
   );
-  const k = await expect<{ key: string }>('create key', call(base, agentToken, 'POST', `/admin/api/workspaces/${ws.id}/keys`, { name: 'bench key' }), 201);
+  const agentToken = await login(base, email, password);
+  const ws = await expect<{ id: string }>(
+    'create workspace',
+    call(base, agentToken, 'POST', '/admin/api/workspaces', { name: 'Bench workspace' }),
+    201,
+  );
+  await expect(
+    'credit the workspace',
+    call(base, adminToken, 'POST', `/admin/api/workspaces/${ws.id}/wallet/recharges`, {
+      amount: credit,
+      note: 'benchmark credit',
+    }),
+    201,
+  );
+  const k = await expect<{ key: string }>(
+    'create key',
+    call(base, agentToken, 'POST', `/admin/api/workspaces/${ws.id}/keys`, { name: 'bench key' }),
+    201,
+  );
   return { key: k.key, workspaceId: ws.id, adminToken };
 }
 

@@ -29,37 +29,43 @@ export async function recorded(databaseUrl: string): Promise<Recorded> {
     const t = await c.query<{ n: string }>('SELECT count(*) AS n FROM ledger_transactions');
     const h = await c.query<{ n: string }>('SELECT count(*) AS n FROM holds');
     return {
-      usage: u.rows.map((r) => ({ model: r.model, stream: r.stream, rows: Number(r.rows), cost_nanos: r.cost, errors: Number(r.errors) })),
+      usage: u.rows.map((r) => ({
+        model: r.model,
+        stream: r.stream,
+        rows: Number(r.rows),
+        cost_nanos: r.cost,
+        errors: Number(r.errors),
+      })),
       ledgerTransactions: Number(t.rows[0].n),
       holdsOutstanding: Number(h.rows[0].n),
     };
   });
 }
 
-export async function serverVersions(pgBase: string, redisUrl: string): Promise<{ postgres: string | null; redis: string | null }> {
-  let postgres: string | null = null;
-  let redis: string | null = null;
-  try {
-    postgres = await withClient(`${pgBase}/postgres`, async (c) => (await c.query<{ v: string }>('SHOW server_version AS v')).rows[0].v);
-  } catch {
-    postgres = null;
-  }
+export async function serverVersions(
+  pgBase: string,
+  redisUrl: string,
+): Promise<{ postgres: string | null; redis: string | null }> {
+  const postgres = await withClient(
+    `${pgBase}/postgres`,
+    async (c) => (await c.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v,
+  ).catch(() => null);
   const r = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   r.on('error', () => undefined);
-  try {
-    await r.connect();
-    redis = /redis_version:(\S+)/.exec(await r.info('server'))?.[1] ?? null;
-  } catch {
-    redis = null;
-  } finally {
-    r.disconnect();
-  }
+  const redis = await r
+    .connect()
+    .then(async () => /redis_version:(\S+)/.exec(await r.info('server'))?.[1] ?? null)
+    .catch(() => null)
+    .finally(() => r.disconnect());
   return { postgres, redis };
 }
 
 export async function dropDatabase(pgBase: string, name: string): Promise<void> {
   await withClient(`${pgBase}/postgres`, async (c) => {
-    await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    await c.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [name],
+    );
     await c.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}"`);
   });
 }
