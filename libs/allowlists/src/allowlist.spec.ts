@@ -32,6 +32,15 @@ describe('allowlists', () => {
     expect(patternsOutside(['anthropic/*'], ['gpt-4o', '*', 'anthropic/*'])).toEqual(['gpt-4o', '*']);
     expect(patternsOutside(['gpt-4o-mini'], ['gpt-4o*'])).toEqual(['gpt-4o*']);
   });
+  it('lets an agent grant a known model by any of its names', () => {
+    const haiku = ['claude-haiku-4-5', 'anthropic/claude-haiku-4.5', 'anthropic/claude-haiku-4-5'];
+    const namesOf = (n: string) => (haiku.includes(n) ? haiku : undefined);
+    expect(patternsOutside(['anthropic/*'], ['claude-haiku-4-5'], namesOf)).toEqual([]);
+    expect(patternsOutside(['claude-haiku-4-5'], ['anthropic/claude-haiku-4.5'], namesOf)).toEqual([]);
+    // unknown names and wildcards are still judged on their text
+    expect(patternsOutside(['anthropic/*'], ['claude-unknown', 'claude-*'], namesOf)).toEqual(['claude-unknown', 'claude-*']);
+    expect(patternsOutside(['anthropic/*'], ['claude-haiku-4-5'])).toEqual(['claude-haiku-4-5']);
+  });
 
   it('validates patterns', () => {
     expect(isValidPattern('anthropic/*')).toBe(true);

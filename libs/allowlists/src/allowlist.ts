@@ -42,10 +42,26 @@ export function allowedByAll(lists: readonly Allowlist[], names: readonly string
 /**
  * Patterns an agent may grant: each must be covered by the agent's own list. A wildcard is covered only
  * by an equal or broader wildcard (`anthropic/*` covers `anthropic/claude-*`), judged on its literal text.
+ * A plain name of a known model (`namesOf` gives all of that model's names) is covered when the agent's
+ * list admits the model by any of them: `anthropic/*` covers `claude-haiku-4-5`.
  */
-export function patternsOutside(agentList: Allowlist, requested: readonly string[]): string[] {
+export function patternsOutside(
+  agentList: Allowlist,
+  requested: readonly string[],
+  namesOf?: (name: string) => readonly string[] | undefined,
+): string[] {
   if (!agentList || agentList.length === 0) return [];
-  return requested.filter((r) => !agentList.some((a) => covers(a, r)));
+  return requested.filter((r) => !agentList.some((a) => covers(a, r)) && !admitsModel(agentList, r, namesOf));
+}
+
+function admitsModel(
+  agentList: string[],
+  name: string,
+  namesOf?: (name: string) => readonly string[] | undefined,
+): boolean {
+  if (name.includes('*') || !namesOf) return false;
+  const names = namesOf(name);
+  return names !== undefined && listAllows(agentList, names);
 }
 
 function covers(broad: string, narrow: string): boolean {

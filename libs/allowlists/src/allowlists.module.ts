@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { CatalogModule } from '@switchyard/catalog';
 import { AllowlistsService } from './allowlists.service';
 
-@Module({ providers: [AllowlistsService], exports: [AllowlistsService] })
+/** Needs the catalog to judge grants made by a model's id, alias or provider-prefixed name. */
+@Module({ imports: [CatalogModule], providers: [AllowlistsService], exports: [AllowlistsService] })
 export class AllowlistsModule {}

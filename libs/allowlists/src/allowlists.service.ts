@@ -3,11 +3,13 @@
 import { Injectable } from '@nestjs/common';
 import { GatewayError } from '@switchyard/core';
 import type { KeyContext } from '@switchyard/auth';
-import type { ResolvedModel } from '@switchyard/catalog';
+import { CatalogService, ResolvedModel } from '@switchyard/catalog';
 import { allowedByAll, isValidPattern, patternsOutside } from './allowlist';
 
 @Injectable()
 export class AllowlistsService {
+  constructor(private readonly catalog: CatalogService) {}
+
   allows(key: KeyContext, model: ResolvedModel): boolean {
     const a = key.allowlists;
     return allowedByAll([a.agent, a.workspace, a.key], model.names);
@@ -22,14 +24,15 @@ export class AllowlistsService {
 
   /**
    * Checks a list an admin wants to set below an agent: valid patterns, and none outside the agent's own
-   * allowlist (an agent cannot grant what it was not granted). Returns the normalised list (null = none).
+   * allowlist (an agent cannot grant what it was not granted; a catalog model may be named by any of its
+   * names). Returns the normalised list (null = none).
    */
   validateGrant(requested: string[] | null | undefined, agentAllowlist: string[] | null, param = 'models'): string[] | null {
     if (!requested || requested.length === 0) return null;
     const list = [...new Set(requested.map((s) => s.trim()))];
     const bad = list.find((p) => !isValidPattern(p));
     if (bad !== undefined) throw new GatewayError('bad_request', `'${bad}' is not a model name or pattern`, param);
-    const outside = patternsOutside(agentAllowlist, list);
+    const outside = patternsOutside(agentAllowlist, list, (name) => this.catalog.find(name)?.names);
     if (outside.length) {
       throw new GatewayError('model_not_allowed', `Outside the agent's own allowlist: ${outside.join(', ')}`, param);
     }

@@ -12,7 +12,10 @@ import { pickRefusal, rateLimitHeaders, refusalError } from './refusal';
 import { dayOf } from './utc-day';
 
 export interface LimitDecision {
-  /** X-RateLimit-Limit, -Remaining, -Reset of the key's rpm; empty when Redis was unreachable (fail open) */
+  /**
+   * X-RateLimit-Limit, -Remaining, -Reset of the rpm with the fewest places left (the key's, or its
+   * workspace's); empty when Redis was unreachable (fail open)
+   */
   headers: Record<string, string>;
 }
 
@@ -57,7 +60,11 @@ export class LimitsService {
       }
     }
     if (refusals.length > 0) throw refusalError(pickRefusal(refusals));
-    return { headers: rateLimitHeaders(gcraStatus('key', plan.key.rpm!, check.key.tatUs, check.nowUs)) };
+    // the headers describe the rpm that binds: a workspace cap tighter than the key's is what a client
+    // throttling on X-RateLimit-Remaining must see
+    const rpm = [gcraStatus('key', plan.key.rpm!, check.key.tatUs, check.nowUs)];
+    if (plan.workspace.rpm) rpm.push(gcraStatus('workspace', plan.workspace.rpm, check.workspace.tatUs, check.nowUs));
+    return { headers: rateLimitHeaders(rpm.reduce((a, b) => (Number(b.remaining) < Number(a.remaining) ? b : a))) };
   }
 
   /** Adds a finished request's tokens and spend; never throws (callers may fire and forget). */

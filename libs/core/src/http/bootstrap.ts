@@ -1,5 +1,6 @@
 // Builds and serves a Nest app the same way for every entry point (all-in-one, each app alone, tests).
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -59,6 +60,17 @@ export async function listenHttpApp(app: NestExpressApplication, config: AppConf
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const state = app.get(ShutdownState);
+  // Connections that never carried a request (client pools open them ahead of need) are not idle to
+  // Node: closeIdleConnections() leaves them open and close() would wait out the whole grace for them.
+  const unused = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage) => unused.delete(req.socket));
+  const closeUnused = () => {
+    for (const socket of unused) if (socket.bytesRead === 0) socket.destroy();
+  };
   let stopping: Promise<void> | undefined;
 
   const shutdown = (reason = 'shutdown') =>
@@ -68,8 +80,12 @@ export async function listenHttpApp(app: NestExpressApplication, config: AppConf
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Idle keep-alive sockets would hold close() open; responses sent from now on close theirs.
       server.on('request', (_req, res) => res.setHeader('connection', 'close'));
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const sweep = setInterval(() => {
+        server.closeIdleConnections();
+        closeUnused();
+      }, 100);
       server.closeIdleConnections();
+      closeUnused();
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.shutdownGraceMs).unref());
       if ((await Promise.race([closed, timer])) === 'timeout') {
         logger.warn('grace period over: closing the remaining connections');

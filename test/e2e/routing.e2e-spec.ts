@@ -1,0 +1,376 @@
+// Routing against real failing upstreams (test/fixtures/catalogs/routing.yaml): fallbacks on 503, 429,
+// timeouts, connect errors and malformed answers before the first byte; priorities and weights; no
+// fallback on the upstream's own 400; 502/504 when everything fails, with messages that never name the
+// upstream; mid-stream drops charged for what was delivered; a vanished client aborts the upstream.
+import { join } from 'node:path';
+import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
+import type { RecordedRequest } from '../../tools/demo-upstream';
+
+const CATALOG = join(__dirname, '../fixtures/catalogs/routing.yaml');
+const UPSTREAM_KEY = 'sk-upstream-openai-secret';
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+  ms: number;
+}
+
+/** 10^-9 currency units from a decimal string ("4.999970000" -> 4999970000n). */
+function nano(amount: string): bigint {
+  const [int, frac = ''] = amount.split('.');
+  return BigInt(int) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - started > ms) throw new Error(`not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('routing: fallbacks, priorities, upstream failures', () => {
+  let stack: TestStack;
+  let t: Tenant;
+  /** every error message a client saw, checked at the end for upstream secrets and addresses */
+  const clientErrors: string[] = [];
+
+  const chat = async (
+    model: string,
+    opts: { content?: string; stream?: boolean; requestId?: string } = {},
+  ): Promise<Answer> => {
+    const started = Date.now();
+    const res = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${t.key}`,
+        'content-type': 'application/json',
+        ...(opts.requestId ? { 'x-request-id': opts.requestId } : {}),
+      },
+      body: JSON.stringify({
+        model,
+        stream: opts.stream ?? false,
+        messages: [{ role: 'user', content: opts.content ?? `hello ${model}` }],
+      }),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const a = { status: res.status, headers: res.headers, text, json, ms: Date.now() - started } as Answer;
+    if (a.status >= 400 || /"error"/.test(text)) clientErrors.push(text);
+    return a;
+  };
+
+  /** Upstream requests recorded since `mark` (a record id), in arrival order. */
+  const since = (mark: number): RecordedRequest[] => stack.upstream.requests.filter((r) => r.id > mark);
+  const mark = (): number => stack.upstream.requests.at(-1)?.id ?? 0;
+  const upstreamModel = (r: RecordedRequest) => (r.body as { model?: string }).model;
+  const wallet = async () =>
+    (await t.agent.client.get<{ balance: string; held: string }>(`/admin/api/workspaces/${t.workspace.id}/wallet`))
+      .body;
+
+  beforeAll(async () => {
+    stack = await startStack({ catalogFile: CATALOG });
+    const admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    t = await createTenant(admin, { credit: '10.00', key: { rpm: 10_000 } });
+  });
+  afterAll(() => stack.close());
+
+  describe('fallback before the first byte', () => {
+    it.each([
+      ['503', 'primary-503', '/_k/status=503/v1/chat/completions'],
+      ['429', 'primary-429', '/_k/status=429/v1/chat/completions'],
+      ['a timeout', 'primary-timeout', '/_k/hang=1/v1/chat/completions'],
+      ['a connect error', 'primary-connect', null],
+      ['a malformed answer', 'primary-malformed', '/_k/malformed=1/v1/chat/completions'],
+    ])(
+      'on %s: 200 from the fallback with x-model-used, x-fallback-from, x-fallback-depth',
+      async (_why, model, failedPath) => {
+        const m = mark();
+        const a = await chat(model);
+        expect(a.status).toBe(200);
+        expect(a.headers.get('x-model-used')).toBe('backup');
+        expect(a.headers.get('x-fallback-from')).toBe(model);
+        expect(a.headers.get('x-fallback-depth')).toBe('1');
+        expect(a.json.choices[0].message.content).toContain(`Demo reply to "hello ${model}"`);
+        const seen = since(m).map((r) => [r.path, upstreamModel(r)]);
+        // the failing route first (a closed port records nothing), then the fallback's route
+        expect(seen).toEqual([
+          ...(failedPath ? [[failedPath, expect.any(String)]] : []),
+          ['/v1/chat/completions', 'backup-upstream'],
+        ]);
+      },
+    );
+
+    it('a timeout gives up after the provider timeout_ms and aborts the hanging upstream request', async () => {
+      const m = mark();
+      const a = await chat('primary-timeout');
+      expect(a.status).toBe(200);
+      expect(a.ms).toBeGreaterThanOrEqual(280);
+      expect(a.ms).toBeLessThan(3000);
+      const hung = since(m).find((r) => r.path.startsWith('/_k/hang=1'))!;
+      await waitFor(async () => hung.aborted, 2000);
+    });
+
+    it('the usage row names the model that served and the fallback depth, charged at its price', async () => {
+      const a = await chat('primary-503', { requestId: 'fallback-usage-0001' });
+      expect(a.status).toBe(200);
+      const row = await waitFor(async () => {
+        const r: Array<{
+          model_requested: string;
+          model_used: string;
+          provider_id: string;
+          fallback_depth: number;
+          cost: string;
+        }> = await stack.db.query(
+          'SELECT model_requested, model_used, provider_id, fallback_depth, cost FROM usage_log WHERE request_id = $1',
+          ['fallback-usage-0001'],
+        );
+        return r[0];
+      });
+      expect(row).toMatchObject({
+        model_requested: 'primary-503',
+        model_used: 'backup',
+        provider_id: 'ok',
+        fallback_depth: 1,
+      });
+      expect(nano(a.headers.get('x-credits-used')!)).toBe(BigInt(row.cost));
+      expect(BigInt(row.cost)).toBeGreaterThan(0n);
+    });
+
+    it('two fallbacks deep: x-fallback-depth 2', async () => {
+      const m = mark();
+      const a = await chat('double');
+      expect(a.status).toBe(200);
+      expect(a.headers.get('x-model-used')).toBe('backup');
+      expect(a.headers.get('x-fallback-from')).toBe('double');
+      expect(a.headers.get('x-fallback-depth')).toBe('2');
+      expect(since(m).map(upstreamModel)).toEqual(['double-upstream', 'also-fails-upstream', 'backup-upstream']);
+    });
+
+    it.each([
+      ['503', 'primary-503'],
+      ['a timeout', 'primary-timeout'],
+      ['a connect error', 'primary-connect'],
+      ['a malformed first event', 'primary-malformed'],
+    ])('a stream that fails (%s) before its first chunk falls back too', async (_why, model) => {
+      const a = await chat(model, { stream: true });
+      expect(a.status).toBe(200);
+      expect(a.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(a.headers.get('x-model-used')).toBe('backup');
+      expect(a.headers.get('x-fallback-from')).toBe(model);
+      expect(a.headers.get('x-fallback-depth')).toBe('1');
+      expect(a.text).not.toContain('"error"');
+      expect(a.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      const content = a.text
+        .split('\n\n')
+        .filter((f) => f.startsWith('data: {'))
+        .map((f) => JSON.parse(f.slice(6)) as { choices: Array<{ delta: { content?: string } }> })
+        .flatMap((c) => c.choices.map((ch) => ch.delta.content ?? ''))
+        .join('');
+      expect(content).toContain(`Demo reply to "hello ${model}"`);
+    });
+  });
+
+  describe('route order', () => {
+    it('routes are tried by priority (0, 1, 2), whatever their order in the file; no fallback headers within one model', async () => {
+      const m = mark();
+      const a = await chat('ordered');
+      expect(a.status).toBe(200);
+      expect(since(m).map((r) => [r.path, upstreamModel(r)])).toEqual([
+        ['/_k/status=503/v1/chat/completions', 'first'],
+        ['/_k/status=429/v1/chat/completions', 'second'],
+        ['/v1/chat/completions', 'third'],
+      ]);
+      expect(a.headers.get('x-model-used')).toBe('ordered');
+      expect(a.headers.get('x-fallback-from')).toBeNull();
+      expect(a.headers.get('x-fallback-depth')).toBeNull();
+    });
+
+    it('weights spread load among routes of equal priority (3:1)', async () => {
+      const m = mark();
+      for (let i = 0; i < 40; i++) expect((await chat('weighted')).status).toBe(200);
+      const models = since(m).map(upstreamModel);
+      expect(models).toHaveLength(40);
+      const heavy = models.filter((x) => x === 'heavy').length;
+      const light = models.filter((x) => x === 'light').length;
+      expect(heavy + light).toBe(40);
+      expect(light).toBeGreaterThan(0);
+      expect(heavy).toBeGreaterThan(light);
+    });
+
+    it('equal weights: either route may go first, and a failing one hands over to its sibling', async () => {
+      const m = mark();
+      for (let i = 0; i < 20; i++) {
+        const a = await chat('spread');
+        expect(a.status).toBe(200);
+        expect(a.headers.get('x-fallback-from')).toBeNull();
+      }
+      const seen = since(m).map(upstreamModel);
+      const okFirst = seen.filter((x, i) => x === 'spread-ok' && (i === 0 || seen[i - 1] === 'spread-ok')).length;
+      const downFirst = seen.filter((x) => x === 'spread-down').length;
+      expect(seen.filter((x) => x === 'spread-ok')).toHaveLength(20);
+      expect(okFirst).toBeGreaterThan(0);
+      expect(downFirst).toBeGreaterThan(0);
+    });
+  });
+
+  describe('no fallback, and failures', () => {
+    it("an upstream 400 does not fall back: 400 bad_request with the upstream's sanitized message", async () => {
+      const before = await wallet();
+      const m = mark();
+      const a = await chat('primary-400');
+      expect(a.status).toBe(400);
+      expect(a.json.error).toMatchObject({ code: 'bad_request', type: 'invalid_request_error' });
+      expect(a.json.error.message).toContain('simulated error 400');
+      expect(a.headers.get('x-model-used')).toBeNull();
+      expect(since(m).map((r) => r.path)).toEqual(['/_k/status=400/v1/chat/completions']);
+      // no tokens, no charge: the hold is released
+      await waitFor(async () => (await wallet()).held === before.held);
+      expect((await wallet()).balance).toBe(before.balance);
+    });
+
+    it('every route failing: 502 upstream_error after trying all of them', async () => {
+      const before = await wallet();
+      const m = mark();
+      const a = await chat('all-fail');
+      expect(a.status).toBe(502);
+      expect(a.json.error).toMatchObject({ code: 'upstream_error', type: 'upstream_error' });
+      expect(since(m).map(upstreamModel)).toEqual(['all-fail-a', 'all-fail-b', 'also-fails-upstream']);
+      const s = await chat('all-fail', { stream: true });
+      expect(s.status).toBe(502);
+      expect(s.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(s.json.error.code).toBe('upstream_error');
+      await waitFor(async () => (await wallet()).held === before.held);
+      expect((await wallet()).balance).toBe(before.balance);
+    });
+
+    it('a timeout as the last failure: 504 upstream_timeout', async () => {
+      const a = await chat('timeout-last');
+      expect(a.status).toBe(504);
+      expect(a.json.error).toMatchObject({ code: 'upstream_timeout' });
+      expect(a.ms).toBeGreaterThanOrEqual(280);
+      const s = await chat('timeout-last', { stream: true });
+      expect(s.status).toBe(504);
+      expect(s.json.error.code).toBe('upstream_timeout');
+    });
+
+    it('error messages never contain the upstream key, host, port or URL', async () => {
+      const u = new URL(stack.upstream.url);
+      expect(clientErrors.length).toBeGreaterThanOrEqual(5);
+      for (const text of clientErrors) {
+        expect(text).not.toContain(UPSTREAM_KEY);
+        expect(text).not.toContain(stack.upstream.url);
+        expect(text).not.toContain(u.host);
+        expect(text).not.toContain(u.hostname);
+        expect(text).not.toMatch(new RegExp(`\\b${u.port}\\b`));
+        expect(text).not.toMatch(/https?:\/\/|127\.0\.0\.1|localhost|:1\/|\/_k\/|ECONNREFUSED|sk-upstream/);
+      }
+    });
+  });
+
+  describe('streams that break, clients that leave', () => {
+    it('a mid-stream drop ends the stream with an error event and charges what was delivered', async () => {
+      const before = await wallet();
+      const requestId = 'mid-stream-drop-0001';
+      const a = await chat('steady', { stream: true, content: 'cut me off [[demo: drop_after=3]]', requestId });
+      expect(a.status).toBe(200); // headers went out with the first chunk
+      const frames = a.text.split('\n\n').filter((f) => f.startsWith('data: '));
+      const last = frames.at(-1)!;
+      expect(a.text).not.toContain('[DONE]');
+      expect(JSON.parse(last.slice(6))).toEqual({
+        error: expect.objectContaining({ code: 'upstream_error', message: expect.any(String) }),
+      });
+      const delivered = frames
+        .slice(0, -1)
+        .map((f) => JSON.parse(f.slice(6)) as { choices: Array<{ delta: { content?: string } }> })
+        .flatMap((c) => c.choices.map((ch) => ch.delta.content ?? ''))
+        .join('');
+      expect(delivered).toBe('Demo reply to');
+
+      const row = await waitFor(async () => {
+        const r: Array<{ output_tokens: number; cost: string; error_code: string | null }> = await stack.db.query(
+          'SELECT output_tokens, cost, error_code FROM usage_log WHERE request_id = $1',
+          [requestId],
+        );
+        return r[0];
+      });
+      expect(row.output_tokens).toBeGreaterThan(0);
+      expect(BigInt(row.cost)).toBeGreaterThan(0n);
+      expect(row.error_code).toBe('upstream_error');
+      const after = await waitFor(async () => {
+        const w = await wallet();
+        return nano(w.held) === nano(before.held) ? w : undefined;
+      });
+      expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
+    });
+
+    it('a client that disconnects mid-stream aborts the upstream request at once; the hold is settled', async () => {
+      const before = await wallet();
+      const requestId = 'client-gone-0001';
+      const aborted = new Promise<{ r: RecordedRequest; at: number }>((resolve) => {
+        const on = (r: RecordedRequest) => {
+          if ((r.body as { model?: string }).model !== 'steady-upstream') return;
+          stack.upstream.events.off('aborted', on);
+          resolve({ r, at: Date.now() });
+        };
+        stack.upstream.events.on('aborted', on);
+      });
+      const ac = new AbortController();
+      const res = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.key}`, 'content-type': 'application/json', 'x-request-id': requestId },
+        body: JSON.stringify({
+          model: 'steady',
+          stream: true,
+          messages: [{ role: 'user', content: 'long story [[demo: tps=5, tokens=100]]' }],
+        }),
+        signal: ac.signal,
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let got = '';
+      while ((got.match(/"content":"[^"]+"/g) ?? []).length < 3)
+        got += new TextDecoder().decode((await reader.read()).value);
+      const abortedAt = Date.now();
+      ac.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const seen = await Promise.race([aborted, new Promise<null>((r) => (timer = setTimeout(() => r(null), 1500)))]);
+      clearTimeout(timer);
+      expect(seen).not.toBeNull();
+      expect(seen!.at - abortedAt).toBeLessThan(1000);
+      expect(seen!.r.aborted).toBe(true);
+      expect(seen!.r.finished).toBe(false);
+
+      // the tokens produced are charged and no hold is left behind
+      const row = await waitFor(async () => {
+        const r: Array<{ status: number; output_tokens: number; cost: string }> = await stack.db.query(
+          'SELECT status, output_tokens, cost FROM usage_log WHERE request_id = $1',
+          [requestId],
+        );
+        return r[0];
+      });
+      expect(row.status).toBe(499);
+      expect(row.output_tokens).toBeGreaterThanOrEqual(3);
+      expect(row.output_tokens).toBeLessThan(100);
+      expect(BigInt(row.cost)).toBeGreaterThan(0n);
+      await waitFor(async () => {
+        const h: Array<{ n: number }> = await stack.db.query('SELECT count(*)::int AS n FROM holds');
+        return h[0].n === 0;
+      }, 2000);
+      // the wallet paid exactly what the usage log says
+      const after = await wallet();
+      expect(nano(after.held)).toBe(nano(before.held));
+      expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
+    });
+  });
+});
