@@ -5,6 +5,7 @@ import { CreateCatalog1764100000001 } from './1764100000001-create-catalog';
 import { CreateLedger1764100000002 } from './1764100000002-create-ledger';
 import { CreateUsageLog1764100000003 } from './1764100000003-create-usage-log';
 import { CreateIdempotencyAndStripeEvents1764100000004 } from './1764100000004-create-idempotency-and-stripe-events';
+import { HoldsForWalletLeases1764100000005 } from './1764100000005-holds-for-wallet-leases';
 
 export const MIGRATIONS = [
   CreateTenancyAndKeys1764100000000,
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreateLedger1764100000002,
   CreateUsageLog1764100000003,
   CreateIdempotencyAndStripeEvents1764100000004,
+  HoldsForWalletLeases1764100000005,
 ];

@@ -159,8 +159,13 @@ describe('errors, logs, ops and graceful shutdown', () => {
 
     it('"loses nothing": refused requests hold no money, charge nothing and are in the usage log', async () => {
       const ids = ['bad-input-0001', 'bad-input-0002'];
-      const before = (await admin.get<{ balance: string }>(`/admin/api/workspaces/${t.workspace.id}/wallet`)).body
-        .balance;
+      // a settled starting point: earlier requests' charges posted and the wallet lease released
+      const before = (
+        await waitFor(async () => {
+          const w = (await admin.get<{ balance: string; held: string }>(`/admin/api/workspaces/${t.workspace.id}/wallet`)).body;
+          return w.held === '0.00' ? w : undefined;
+        })
+      ).balance;
       await chat({ model: 'gpt-4o-mini', messages: 'x' }, { 'x-request-id': ids[0] });
       await chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': ids[1] });
       const rows = await waitFor(async () => {

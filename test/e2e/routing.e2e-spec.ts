@@ -77,6 +77,12 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
   const wallet = async () =>
     (await t.agent.client.get<{ balance: string; held: string }>(`/admin/api/workspaces/${t.workspace.id}/wallet`))
       .body;
+  /** The wallet once every charge is posted and the wallet lease released (held back to zero). */
+  const settled = () =>
+    waitFor(async () => {
+      const w = await wallet();
+      return nano(w.held) === 0n ? w : undefined;
+    });
 
   beforeAll(async () => {
     stack = await startStack({ catalogFile: CATALOG });
@@ -226,7 +232,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
 
   describe('no fallback, and failures', () => {
     it("an upstream 400 does not fall back: 400 bad_request with the upstream's sanitized message", async () => {
-      const before = await wallet();
+      const before = await settled();
       const m = mark();
       const a = await chat('primary-400');
       expect(a.status).toBe(400);
@@ -235,12 +241,11 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(a.headers.get('x-model-used')).toBeNull();
       expect(since(m).map((r) => r.path)).toEqual(['/_k/status=400/v1/chat/completions']);
       // no tokens, no charge: the hold is released
-      await waitFor(async () => (await wallet()).held === before.held);
-      expect((await wallet()).balance).toBe(before.balance);
+      expect((await settled()).balance).toBe(before.balance);
     });
 
     it('every route failing: 502 upstream_error after trying all of them', async () => {
-      const before = await wallet();
+      const before = await settled();
       const m = mark();
       const a = await chat('all-fail');
       expect(a.status).toBe(502);
@@ -250,8 +255,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(s.status).toBe(502);
       expect(s.headers.get('content-type')).toMatch(/^application\/json/);
       expect(s.json.error.code).toBe('upstream_error');
-      await waitFor(async () => (await wallet()).held === before.held);
-      expect((await wallet()).balance).toBe(before.balance);
+      expect((await settled()).balance).toBe(before.balance);
     });
 
     it('a timeout as the last failure: 504 upstream_timeout', async () => {
@@ -280,7 +284,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
 
   describe('streams that break, clients that leave', () => {
     it('a mid-stream drop ends the stream with an error event and charges what was delivered', async () => {
-      const before = await wallet();
+      const before = await settled();
       const requestId = 'mid-stream-drop-0001';
       const a = await chat('steady', { stream: true, content: 'cut me off [[demo: drop_after=3]]', requestId });
       expect(a.status).toBe(200); // headers went out with the first chunk
@@ -307,15 +311,16 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(row.output_tokens).toBeGreaterThan(0);
       expect(BigInt(row.cost)).toBeGreaterThan(0n);
       expect(row.error_code).toBe('upstream_error');
+      // everything posted once the wallet's lease is released (idle): nothing held, the cost paid
       const after = await waitFor(async () => {
         const w = await wallet();
-        return nano(w.held) === nano(before.held) ? w : undefined;
+        return nano(w.held) === 0n ? w : undefined;
       });
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
     });
 
     it('a client that disconnects mid-stream aborts the upstream request at once; the hold is settled', async () => {
-      const before = await wallet();
+      const before = await settled();
       const requestId = 'client-gone-0001';
       const aborted = new Promise<{ r: RecordedRequest; at: number }>((resolve) => {
         const on = (r: RecordedRequest) => {
@@ -369,7 +374,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       }, 2000);
       // the wallet paid exactly what the usage log says
       const after = await wallet();
-      expect(nano(after.held)).toBe(nano(before.held));
+      expect(nano(after.held)).toBe(0n);
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
     });
   });

@@ -1,8 +1,7 @@
 // The /v1 pipeline, top to bottom: (key already authenticated) -> resolve model -> allowlist and
 // limits -> hold funds -> [route to upstream: the caller] -> settle -> usage. Round trips per request:
-// one Redis pipeline (limits) and one Postgres statement (hold) before the upstream; one Postgres
-// statement (settle) after the response, off the client's latency.
-import { randomUUID } from 'node:crypto';
+// one Redis pipeline (limits). Funds are held and settled against this process's wallet lease in
+// memory; the lease itself is grown, and its charges posted, by a few batched statements a second.
 import { Inject, Injectable, BeforeApplicationShutdown } from '@nestjs/common';
 import type { Request } from 'express';
 import { LOGGER, Logger } from '@switchyard/core';
@@ -11,7 +10,7 @@ import { AllowlistsService } from '@switchyard/allowlists';
 import { CatalogService, MeteredUsage, ResolvedModel, affordableOutputTokens, costOf } from '@switchyard/catalog';
 import { LimitsService } from '@switchyard/limits';
 import { Attempt, planAttempts } from '@switchyard/routing';
-import { HeldFunds, WalletsService } from '@switchyard/wallets';
+import { Reservation, WalletLeasesService } from '@switchyard/wallets';
 import { GatewayCall } from './gateway-call';
 
 /** Output tokens assumed for the worst case when neither the client nor the catalog gives a limit. */
@@ -32,15 +31,10 @@ export interface AdmitInput {
 
 export interface Admission {
   requestId: string;
-  /**
-   * The ledger reference of this request's charge, which makes it post at most once. Unique per
-   * admission (the hold's id): the request id may come from the client (x-request-id), and two requests
-   * sharing one would otherwise collide, leaving the second unpaid and its hold stuck.
-   */
-  reference: string;
   key: KeyContext;
   attempts: Attempt[];
-  held: HeldFunds | null;
+  /** the request's worst case, set aside from the lease (null for free models) */
+  held: Reservation | null;
   /** set when the client gave no max tokens and the balance pays for fewer than the model's maximum */
   outputCap: number | null;
   rateHeaders: Record<string, string>;
@@ -55,7 +49,7 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     private readonly catalog: CatalogService,
     private readonly allowlists: AllowlistsService,
     private readonly limits: LimitsService,
-    private readonly wallets: WalletsService,
+    private readonly leases: WalletLeasesService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -78,41 +72,36 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
       if (w > worst) worst = w;
       if (least > minimum) minimum = least;
     }
-    const held = await this.wallets.hold(i.key.workspaceId, worst, minimum, i.req.id);
+    const held = await this.leases.reserve(i.key.workspaceId, worst, minimum);
     i.call.settlement = new Promise<bigint>((resolve) => (i.call.settle = resolve));
     let outputCap: number | null = null;
     if (held && i.clientMaxOutput === null && !i.noOutput && held.amount < worst) {
       outputCap = Math.max(1, Math.min(...models.map((m) => affordableOutputTokens(m.price, i.inputTokens, held.amount))));
     }
-    return { requestId: i.req.id, reference: held?.holdId ?? randomUUID(), key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
+    return { requestId: i.req.id, key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
   }
 
   /**
-   * Ends a request: the exact cost of what was produced, settled against the hold. Returns the cost at
-   * once when the hold covers it (the common case, the response is not delayed); otherwise waits for the
-   * ledger to say what could be charged. A request with no usage releases its hold.
+   * Ends a request: the exact cost of what was produced, charged against its reservation (at once, in
+   * memory; the lease posts it within LEASE_FLUSH_MS). A vanished client (`capAtHold`) pays for what
+   * was produced, never more than its reservation. A request with no usage just returns its reservation.
+   * Returns the amount charged. Calling it twice does nothing the second time.
    */
   async finish(adm: Admission, served: ResolvedModel | undefined, usage: MeteredUsage | undefined, opts: { capAtHold?: boolean } = {}): Promise<bigint> {
-    let cost = served && usage ? costOf(served.price, usage) : 0n;
-    if (opts.capAtHold && adm.held && cost > adm.held.amount) cost = adm.held.amount;
+    if (adm.call.charged) return adm.call.charged;
+    const cost = served && usage ? costOf(served.price, usage) : 0n;
+    const charged = adm.held ? this.leases.finish(adm.held, cost, opts.capAtHold) : 0n;
+    if (!adm.held && cost > 0n) this.logger.error({ req_id: adm.requestId }, 'a priced request ran without a reservation');
     adm.call.usage = usage;
-    const settled = this.wallets
-      .settle(adm.held, adm.key.workspaceId, cost, adm.reference, { model: served?.id ?? null, request_id: adm.requestId })
-      .catch((e: unknown) => {
-        this.logger.error({ req_id: adm.requestId, err: (e as Error).message }, 'settlement failed: the hold stays until the sweeper releases it');
-        return 0n;
-      });
-    this.track(settled);
-    adm.call.charged = settled;
-    adm.call.settle?.(settled);
+    adm.call.charged = Promise.resolve(charged);
+    adm.call.settle?.(adm.call.charged);
     if (usage && (usage.inputTokens || usage.outputTokens)) {
-      this.track(settled.then((charged) => this.limits.record(adm.key, { tokens: usage.inputTokens + usage.outputTokens, spend: charged })));
+      this.track(this.limits.record(adm.key, { tokens: usage.inputTokens + usage.outputTokens, spend: charged }));
     }
-    if (!adm.held || cost <= adm.held.amount) return cost;
-    return settled;
+    return charged;
   }
 
-  /** Releases the hold of a request that produced nothing (upstream failure, client gone before a byte). */
+  /** Returns the reservation of a request that produced nothing (upstream failure, client gone before a byte). */
   release(adm: Admission): void {
     void this.finish(adm, undefined, undefined);
   }
@@ -122,7 +111,7 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     void p.finally(() => this.pending.delete(p));
   }
 
-  /** Graceful stop: every hold is settled or released before the pools close. */
+  /** Graceful stop: the limit counters of finished requests are recorded before the pools close. */
   async beforeApplicationShutdown(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }

@@ -107,8 +107,11 @@ export class LedgerRepository {
    */
   async settleHold(p: { holdId: string; cost: bigint; reference: string; metadata: Record<string, unknown> }): Promise<bigint | null> {
     const rows = (await this.db.query(
-      `WITH h AS (
-         DELETE FROM holds WHERE id = $1 RETURNING account_id, amount
+      `WITH lock_first AS (
+         -- the wallet row before the hold row, as every movement does (see the lock order above)
+         SELECT a.id FROM accounts a JOIN holds x ON x.account_id = a.id WHERE x.id = $1 FOR UPDATE OF a
+       ), h AS (
+         DELETE FROM holds WHERE id = $1 AND EXISTS (SELECT 1 FROM lock_first) RETURNING account_id, amount
        ), acc AS (
          SELECT a.id, h.amount AS hold_amount, LEAST($2::bigint, a.balance - a.held + h.amount) AS charge
            FROM accounts a JOIN h ON a.id = h.account_id FOR UPDATE OF a
@@ -168,22 +171,23 @@ export class LedgerRepository {
   /** Releases holds past their expiry (left by a crashed process). Returns how many were released. */
   async sweepExpiredHolds(limit = 1000): Promise<number> {
     return this.db.transaction(async (m) => {
+      // wallet rows first (in id order), then the hold rows, like every other movement
+      const due = (await m.query(`SELECT DISTINCT account_id FROM (SELECT account_id FROM holds WHERE expires_at < now() LIMIT $1) d`, [limit])) as Array<{
+        account_id: string;
+      }>;
+      if (!due.length) return 0;
+      const ids = due.map((d) => d.account_id).sort();
+      await m.query(`SELECT id FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
       // wrapped in a SELECT: TypeORM answers a bare DELETE ... RETURNING with [rows, rowCount], not rows
       const holds = (await m.query(
-        `WITH d AS (
-           DELETE FROM holds WHERE id IN (
-             SELECT id FROM holds WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-           RETURNING account_id, amount)
+        `WITH d AS (DELETE FROM holds WHERE expires_at < now() AND account_id = ANY($1::uuid[]) RETURNING account_id, amount)
          SELECT account_id, amount::text AS amount FROM d`,
-        [limit],
+        [ids],
       )) as Array<{ account_id: string; amount: string }>;
-      if (!holds.length) return 0;
       const byAccount = new Map<string, bigint>();
       for (const h of holds) byAccount.set(h.account_id, (byAccount.get(h.account_id) ?? 0n) + BigInt(h.amount));
-      const ids = [...byAccount.keys()].sort();
-      await m.query(`SELECT id FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
-      for (const id of ids) {
-        await m.query(`UPDATE accounts SET held = held - $2::bigint, updated_at = now() WHERE id = $1`, [id, byAccount.get(id)!.toString()]);
+      for (const [id, amount] of byAccount) {
+        await m.query(`UPDATE accounts SET held = held - $2::bigint, updated_at = now() WHERE id = $1`, [id, amount.toString()]);
       }
       return holds.length;
     });

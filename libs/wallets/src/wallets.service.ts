@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig, GatewayError, LOGGER, Logger, formatAmount } from '@switchyard/core';
+import { AppConfig, GatewayError, InvalidationBus, LOGGER, Logger, formatAmount } from '@switchyard/core';
 import type { AccountType } from './entities/account.entity';
 import { InsufficientFundsError, LedgerRepository, SuspendedError } from './ledger.repository';
 
@@ -27,6 +27,7 @@ export interface TransactionView {
   amount: string;
   note: string | null;
   reference: string | null;
+  requests?: number;
   created_at: string;
 }
 
@@ -39,6 +40,7 @@ export class WalletsService implements OnModuleInit {
     private readonly db: DataSource,
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly bus: InvalidationBus,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -134,6 +136,8 @@ export class WalletsService implements OnModuleInit {
   async setStatus(owner: WalletOwner, status: 'active' | 'suspended'): Promise<WalletView> {
     const id = await this.ledger.ensureWallet(owner.type, owner.id, this.config.currency);
     await this.ledger.setStatus(id, status);
+    // every process stops serving this wallet from its lease at once
+    if (status === 'suspended' && owner.type === 'workspace') await this.bus.publish('wallet', `retire:${owner.id}`);
     return this.view(owner);
   }
 
@@ -144,14 +148,25 @@ export class WalletsService implements OnModuleInit {
       before = cursor;
     }
     const rows = (await this.db.query(
-      `SELECT e.id::text AS entry_id, t.id, t.kind, e.amount::text AS amount, t.note, t.reference, t.metadata->>'request_id' AS request_id, t.created_at
+      `SELECT e.id::text AS entry_id, t.id, t.kind, e.amount::text AS amount, t.note, t.reference, t.metadata->>'request_id' AS request_id,
+              (t.metadata->'requests'->>a.id::text)::int AS requests, t.created_at
          FROM accounts a
          JOIN ledger_entries e ON e.account_id = a.id
          JOIN ledger_transactions t ON t.id = e.transaction_id
         WHERE a.type = $1 AND a.owner_id = $2 AND ($3::bigint IS NULL OR e.id < $3::bigint)
         ORDER BY e.id DESC LIMIT $4`,
       [owner.type, owner.id, before, limit + 1],
-    )) as Array<{ entry_id: string; id: string; kind: string; amount: string; note: string | null; reference: string | null; request_id: string | null; created_at: Date }>;
+    )) as Array<{
+      entry_id: string;
+      id: string;
+      kind: string;
+      amount: string;
+      note: string | null;
+      reference: string | null;
+      request_id: string | null;
+      requests: number | null;
+      created_at: Date;
+    }>;
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     return {
@@ -160,8 +175,10 @@ export class WalletsService implements OnModuleInit {
         kind: r.kind,
         amount: formatAmount(BigInt(r.amount)),
         note: r.note,
-        // usage shows its request id and Stripe its session id (useful); other references are internal
-        reference: r.kind === 'usage' ? (r.request_id ?? r.reference) : r.kind === 'stripe_topup' ? r.reference : null,
+        // a request's own charge shows its request id, Stripe its session id; other references are internal
+        reference: r.kind === 'usage' ? r.request_id : r.kind === 'stripe_topup' ? r.reference : null,
+        // usage posted from a wallet lease: how many requests this posting paid for (the usage log has each)
+        ...(r.kind === 'usage' && r.requests !== null ? { requests: r.requests } : {}),
         created_at: r.created_at.toISOString(),
       })),
       next_cursor: more ? page[page.length - 1].entry_id : null,

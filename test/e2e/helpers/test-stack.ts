@@ -70,6 +70,9 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     DEEPSEEK_API_KEY: 'sk-upstream-deepseek-secret',
     QWEN_EMBED_API_KEY: 'upstream-qwen-secret',
     USAGE_FLUSH_MS: '50',
+    // wallet leases post and go idle quickly, so tests can read settled balances within a second
+    LEASE_FLUSH_MS: '50',
+    LEASE_IDLE_MS: '300',
     DOCS_ENABLED: 'true',
     SHUTDOWN_GRACE_MS: '5000',
     ...opts.env,

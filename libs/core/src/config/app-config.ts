@@ -34,6 +34,8 @@ export class AppConfig {
   readonly ipRateLimit: number;
   readonly ipRateWindowSeconds: number;
   readonly holdTtlMs: number;
+  /** wallet leases: batch interval, release after idle, expiry if the process dies, size in worst cases */
+  readonly lease: { flushMs: number; idleMs: number; ttlMs: number; requests: number };
   readonly usageFlushMs: number;
   readonly upstreamConnectTimeoutMs: number;
   readonly stripe: { secretKey?: string; webhookSecret?: string; apiUrl?: string };
@@ -75,6 +77,7 @@ export class AppConfig {
     this.ipRateLimit = raw.IP_RATE_LIMIT;
     this.ipRateWindowSeconds = raw.IP_RATE_WINDOW_SECONDS;
     this.holdTtlMs = raw.HOLD_TTL_MS;
+    this.lease = { flushMs: raw.LEASE_FLUSH_MS, idleMs: raw.LEASE_IDLE_MS, ttlMs: raw.LEASE_TTL_MS, requests: raw.LEASE_REQUESTS };
     this.usageFlushMs = raw.USAGE_FLUSH_MS;
     this.upstreamConnectTimeoutMs = raw.UPSTREAM_CONNECT_TIMEOUT_MS;
     this.stripe = { secretKey: raw.STRIPE_SECRET_KEY, webhookSecret: raw.STRIPE_WEBHOOK_SECRET, apiUrl: raw.STRIPE_API_URL };

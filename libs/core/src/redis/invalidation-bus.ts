@@ -3,7 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { RedisService } from './redis.service';
 
-export type InvalidationTopic = 'key' | 'workspace' | 'agent' | 'catalog' | 'admin-token';
+export type InvalidationTopic = 'key' | 'workspace' | 'agent' | 'catalog' | 'admin-token' | 'wallet';
 type Handler = (id: string) => void;
 
 @Injectable()

@@ -2,9 +2,13 @@ import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, 
 import { bigintColumn } from '@switchyard/core';
 import { Account } from './account.entity';
 
-/** Funds reserved for one in-flight request; settled, released, or swept after `expires_at`. */
+/**
+ * Funds reserved on a wallet: for one request or job (`request`), or a process's lease that serves many
+ * requests and is charged in batches (`lease`). Settled, released, or swept after `expires_at`.
+ */
 @Entity('holds')
-@Check('holds_amount_positive', `amount > 0`)
+@Check('holds_amount_non_negative', `amount >= 0`)
+@Check('holds_kind_check', `kind IN ('request', 'lease')`)
 export class Hold {
   @PrimaryColumn('uuid')
   id!: string;
@@ -19,6 +23,9 @@ export class Hold {
 
   @Column('bigint', { transformer: bigintColumn })
   amount!: bigint;
+
+  @Column('text', { default: 'request' })
+  kind!: 'request' | 'lease';
 
   @Column('text', { name: 'request_id', nullable: true })
   request_id!: string | null;

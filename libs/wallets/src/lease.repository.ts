@@ -1,0 +1,155 @@
+// SQL of wallet leases. A lease is a hold row of kind 'lease' owned by one process: grown by one
+// statement, charged in batches (one transaction for every lease of the process that has pending
+// charges), kept alive by a heartbeat, released when idle. Lock order as everywhere: wallet rows first
+// (by id), then hold rows, the revenue account last; a statement that starts from a hold row locks its
+// wallet row before touching the hold (otherwise a grow and a release of one lease deadlock).
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface LeaseGrowth {
+  status: 'active' | 'suspended' | null;
+  available: bigint;
+  accountId: string | null;
+  /** null: not granted (no wallet, suspended, or less than the minimum available) */
+  granted: bigint | null;
+}
+
+export interface LeaseCharge {
+  holdId: string;
+  accountId: string;
+  amount: bigint;
+}
+
+@Injectable()
+export class LeaseRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Adds to a lease (creating its hold row the first time): at most `ideal`; when the wallet runs low, at
+   * most half of what is available (leaving room for other processes) unless `full` is needed for the
+   * request at hand; never less than `need`. Computed from the wallet row's own columns (see STALE_CHECK
+   * in ledger.repository.ts).
+   */
+  async grow(p: { workspaceId: string; holdId: string; ideal: bigint; full: bigint; need: bigint; ttlMs: number }): Promise<LeaseGrowth> {
+    const amount = `LEAST($2::bigint, GREATEST($3::bigint, (a.balance - a.held) / 2), a.balance - a.held)`;
+    const rows = (await this.db.query(
+      `WITH acc AS (
+         SELECT id, status, balance - held AS available FROM accounts a
+          WHERE type = 'workspace' AND owner_id = $1 FOR UPDATE
+       ), g AS (
+         SELECT acc.id, LEAST($2::bigint, GREATEST($3::bigint, acc.available / 2), acc.available) AS amount FROM acc
+          WHERE acc.status = 'active' AND acc.available >= $4::bigint
+            AND LEAST($2::bigint, GREATEST($3::bigint, acc.available / 2), acc.available) > 0
+       ), upd AS (
+         UPDATE accounts a SET held = a.held + ${amount}, updated_at = now() FROM g WHERE a.id = g.id RETURNING a.id
+       ), h AS (
+         INSERT INTO holds (id, account_id, amount, kind, expires_at)
+         SELECT $5, g.id, g.amount, 'lease', now() + make_interval(secs => $6::double precision / 1000) FROM g JOIN upd ON upd.id = g.id
+         ON CONFLICT (id) DO UPDATE SET amount = holds.amount + EXCLUDED.amount, expires_at = EXCLUDED.expires_at
+         RETURNING amount
+       )
+       SELECT acc.id, acc.status, acc.available::text AS available, (SELECT amount::text FROM g) AS granted, (SELECT count(*) FROM h) AS written FROM acc`,
+      [p.workspaceId, p.ideal.toString(), p.full.toString(), p.need.toString(), p.holdId, p.ttlMs],
+    )) as Array<{ id: string; status: 'active' | 'suspended'; available: string; granted: string | null }>;
+    const r = rows[0];
+    if (!r) return { status: null, available: 0n, accountId: null, granted: null };
+    return { status: r.status, available: BigInt(r.available), accountId: r.id, granted: r.granted === null ? null : BigInt(r.granted) };
+  }
+
+  /**
+   * Posts the pending charges of several leases in one transaction: each wallet pays from its lease (balance
+   * and held go down together, so what is available does not change), revenue receives the total, and one
+   * ledger transaction with balanced entries records it. Charges whose lease row is gone (swept after the
+   * process stalled) are taken from what the wallet still has available. Returns the amount posted per hold.
+   */
+  async charge(charges: LeaseCharge[], revenueId: string, reference: string, metadata: Record<string, unknown>, ttlMs: number): Promise<Map<string, bigint>> {
+    const live = charges.filter((c) => c.amount > 0n);
+    const posted = new Map<string, bigint>();
+    if (!live.length) return posted;
+    await this.db.transaction(async (m) => {
+      const accountIds = [...new Set(live.map((c) => c.accountId))].sort();
+      // wallet rows locked in id order; each statement below sees them as locked (a fresh snapshot)
+      const locked = (await m.query(`SELECT id, (balance - held)::text AS available FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [
+        accountIds,
+      ])) as Array<{ id: string; available: string }>;
+      const available = new Map(locked.map((r) => [r.id, BigInt(r.available)]));
+      const found = (await m.query(
+        `WITH u AS (
+           UPDATE holds h SET amount = h.amount - v.amount, expires_at = now() + make_interval(secs => $3::double precision / 1000)
+             FROM unnest($1::uuid[], $2::bigint[]) AS v(id, amount) WHERE h.id = v.id AND h.amount >= v.amount RETURNING h.id)
+         SELECT id FROM u`,
+        [live.map((c) => c.holdId), live.map((c) => c.amount.toString()), ttlMs],
+      )) as Array<{ id: string }>;
+      const fromLease = new Set(found.map((r) => r.id));
+      const perAccount = new Map<string, { fromHold: bigint; loose: bigint }>();
+      for (const c of live) {
+        const a = perAccount.get(c.accountId) ?? { fromHold: 0n, loose: 0n };
+        let amount = c.amount;
+        if (fromLease.has(c.holdId)) a.fromHold += amount;
+        else {
+          // the lease row is gone (swept while this process stalled): take only what is available
+          const avail = available.get(c.accountId) ?? 0n;
+          amount = amount < avail ? amount : avail > 0n ? avail : 0n;
+          available.set(c.accountId, avail - amount);
+          a.loose += amount;
+        }
+        posted.set(c.holdId, amount);
+        perAccount.set(c.accountId, a);
+      }
+      const ids = [...perAccount.keys()];
+      const charged = ids.map((i) => perAccount.get(i)!.fromHold + perAccount.get(i)!.loose);
+      const total = charged.reduce((s, v) => s + v, 0n);
+      if (total === 0n) return;
+      await m.query(
+        `UPDATE accounts a SET balance = a.balance - v.charged, held = a.held - v.from_hold, updated_at = now()
+           FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(id, charged, from_hold) WHERE a.id = v.id`,
+        [ids, charged.map(String), ids.map((i) => perAccount.get(i)!.fromHold.toString())],
+      );
+      const tx = (await m.query(`INSERT INTO ledger_transactions (kind, reference, metadata) VALUES ('usage', $1, $2::jsonb) RETURNING id`, [
+        reference,
+        JSON.stringify(metadata),
+      ])) as Array<{ id: string }>;
+      await m.query(
+        `INSERT INTO ledger_entries (transaction_id, account_id, amount)
+         SELECT $1::uuid, v.id, -v.amount FROM unnest($2::uuid[], $3::bigint[]) AS v(id, amount) WHERE v.amount <> 0
+         UNION ALL SELECT $1::uuid, $4::uuid, $5::bigint`,
+        [tx[0].id, ids, charged.map(String), revenueId, total.toString()],
+      );
+      await m.query(`UPDATE accounts SET balance = balance + $2::bigint, updated_at = now() WHERE id = $1`, [revenueId, total.toString()]);
+    });
+    return posted;
+  }
+
+  /** Gives a lease's unspent funds back to its wallet. The wallet row is locked before the lease row. */
+  async shrink(holdId: string, amount: bigint): Promise<void> {
+    if (amount <= 0n) return;
+    await this.db.query(
+      `WITH acc AS (SELECT a.id FROM accounts a JOIN holds l ON l.account_id = a.id WHERE l.id = $1 FOR UPDATE OF a),
+       h AS (UPDATE holds SET amount = amount - $2::bigint WHERE id = $1 AND amount >= $2::bigint AND EXISTS (SELECT 1 FROM acc) RETURNING account_id)
+       UPDATE accounts a SET held = a.held - $2::bigint, updated_at = now() FROM h WHERE a.id = h.account_id`,
+      [holdId, amount.toString()],
+    );
+  }
+
+  /** Deletes a lease's row and releases what it still held (wallet row locked first). */
+  async release(holdId: string): Promise<void> {
+    await this.db.query(
+      `WITH acc AS (SELECT a.id FROM accounts a JOIN holds l ON l.account_id = a.id WHERE l.id = $1 FOR UPDATE OF a),
+       h AS (DELETE FROM holds WHERE id = $1 AND EXISTS (SELECT 1 FROM acc) RETURNING account_id, amount)
+       UPDATE accounts a SET held = a.held - h.amount, updated_at = now() FROM h WHERE a.id = h.account_id`,
+      [holdId],
+    );
+  }
+
+  /** Keeps live leases from being swept; returns the ids that no longer exist. */
+  async heartbeat(holdIds: string[], ttlMs: number): Promise<string[]> {
+    if (!holdIds.length) return [];
+    const rows = (await this.db.query(
+      `WITH u AS (UPDATE holds SET expires_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = ANY($1::uuid[]) RETURNING id)
+       SELECT id FROM u`,
+      [holdIds, ttlMs],
+    )) as Array<{ id: string }>;
+    const alive = new Set(rows.map((r) => r.id));
+    return holdIds.filter((id) => !alive.has(id));
+  }
+}
