@@ -244,6 +244,17 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect((await settled()).balance).toBe(before.balance);
     });
 
+    it('an upstream refusing the gateway credentials (401) does not fall back: 502 with a generic message', async () => {
+      const m = mark();
+      const a = await chat('primary-401');
+      expect(a.status).toBe(502);
+      expect(a.json.error).toMatchObject({ code: 'upstream_error' });
+      expect(a.json.error.message).toMatch(/credentials/);
+      expect(a.json.error.message).not.toMatch(/sk-upstream|127\.0\.0\.1|_k/);
+      // DESIGN.md: only connect errors, timeouts, 429 and 5xx try the next route or fallback
+      expect(since(m).map(upstreamModel)).toEqual(['p401-upstream']);
+    });
+
     it('every route failing: 502 upstream_error after trying all of them', async () => {
       const before = await settled();
       const m = mark();

@@ -1,6 +1,7 @@
 // Calls upstreams along a route plan: each attempt goes through its adapter and the shared transport;
 // a connect error, timeout, 429, 5xx or unusable answer moves on to the next route or fallback, as long
-// as nothing reached the client yet. The upstream's own "your request is wrong" (400) stops the chain.
+// as nothing reached the client yet. What the adapter calls final (a 400 about the request itself, a
+// refused credential) stops the chain.
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, GatewayError, MetricsService } from '@switchyard/core';
 import {
@@ -146,7 +147,9 @@ export class UpstreamRouter implements OnApplicationShutdown {
     }
     this.observe(a, started, String(res.status));
     const info = mapError(res.status, await readBody(res.body, 1024 * 1024).catch(() => ''));
-    if (info.code === 'bad_request') throw new GatewayError('bad_request', info.message);
+    // DESIGN.md: only connect errors, timeouts, 429 and 5xx move on to the next route; anything else the
+    // adapter calls final (the request is wrong, or the upstream refused the gateway's credentials) ends here
+    if (!info.retryable || info.code === 'bad_request') throw new GatewayError(info.code, info.message);
     throw new TransportError(info.code, info.message);
   }
 

@@ -92,7 +92,11 @@ export async function listenHttpApp(app: NestExpressApplication, config: AppConf
         server.closeAllConnections();
       }
       clearInterval(sweep);
-      await app.close(); // hooks: flush the usage log, settle or release holds, close pools
+      // hooks: flush the usage log, post wallet charges and release leases, close pools; bounded, because
+      // a client library stuck reconnecting (BullMQ after a Redis outage) must not keep the process alive
+      const closing = app.close().then(() => 'closed' as const);
+      const limit = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.shutdownGraceMs + 10_000).unref());
+      if ((await Promise.race([closing, limit])) === 'timeout') logger.error('closing the application timed out: exiting anyway');
       logger.info('stopped');
     })());
 
