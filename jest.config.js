@@ -1,6 +1,19 @@
 // Three projects: fast pure unit tests beside the code, medium tests (one service on real Postgres and
 // Redis), and e2e tests (the whole app, the demo upstream, the official SDKs as clients).
-const libs = ['core', 'tenancy', 'auth', 'catalog', 'providers', 'routing', 'completions', 'embeddings', 'wallets', 'allowlists', 'limits', 'usage'];
+const libs = [
+  'core',
+  'tenancy',
+  'auth',
+  'catalog',
+  'providers',
+  'routing',
+  'completions',
+  'embeddings',
+  'wallets',
+  'allowlists',
+  'limits',
+  'usage',
+];
 const moduleNameMapper = Object.fromEntries(libs.map((l) => [`^@switchyard/${l}$`, `<rootDir>/libs/${l}/src`]));
 moduleNameMapper['^@switchyard/pipeline$'] = '<rootDir>/libs/pipeline/src';
 

@@ -28,7 +28,10 @@ const APP_MODULES = { gateway: GatewayModule, admin: AdminModule, worker: Worker
 export function rootModule(config: AppConfig, logger: Logger, apps: AppName[]): DynamicModule {
   @Module({})
   class SwitchyardModule {}
-  return { module: SwitchyardModule, imports: [CoreModule.forRoot({ config, logger }), ...apps.map((a) => APP_MODULES[a])] };
+  return {
+    module: SwitchyardModule,
+    imports: [CoreModule.forRoot({ config, logger }), ...apps.map((a) => APP_MODULES[a])],
+  };
 }
 
 export interface StartOptions {

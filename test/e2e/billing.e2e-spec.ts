@@ -61,12 +61,20 @@ describe('billing through the API', () => {
   let shared: Tenant['agent'];
   let seq = 0;
   const tenant = async (credit: string, extra: { ownAgent?: boolean; agentCredit?: string } = {}): Promise<Tenant> => {
-    if (extra.ownAgent || extra.agentCredit) return createTenant(admin, { credit, key: { rpm: 100000 }, agentCredit: extra.agentCredit });
-    if (!shared) return (await createTenant(admin, { credit, key: { rpm: 100000 } }).then((t) => ((shared = t.agent), t)));
+    if (extra.ownAgent || extra.agentCredit)
+      return createTenant(admin, { credit, key: { rpm: 100000 }, agentCredit: extra.agentCredit });
+    if (!shared)
+      return await createTenant(admin, { credit, key: { rpm: 100000 } }).then((t) => ((shared = t.agent), t));
     const ws = await shared.client.post<{ id: string }>('/admin/api/workspaces', { name: `billing ${++seq}` });
     expect(ws.status).toBe(201);
-    if (credit !== '0') expect((await admin.post(`/admin/api/workspaces/${ws.body.id}/wallet/recharges`, { amount: credit })).status).toBe(201);
-    const k = await shared.client.post<{ id: string; key: string }>(`/admin/api/workspaces/${ws.body.id}/keys`, { name: 'billing', rpm: 100000 });
+    if (credit !== '0')
+      expect(
+        (await admin.post(`/admin/api/workspaces/${ws.body.id}/wallet/recharges`, { amount: credit })).status,
+      ).toBe(201);
+    const k = await shared.client.post<{ id: string; key: string }>(`/admin/api/workspaces/${ws.body.id}/keys`, {
+      name: 'billing',
+      rpm: 100000,
+    });
     expect(k.status).toBe(201);
     return { agent: shared, workspace: { id: ws.body.id }, key: k.body.key, keyId: k.body.id };
   };
@@ -76,7 +84,11 @@ describe('billing through the API', () => {
     await eventually(async () => (await wallet(t)).held === 0n, 5000, 'settlement');
     return wallet(t);
   };
-  const ask = (text: string, extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }], ...extra });
+  const ask = (text: string, extra: Record<string, unknown> = {}) => ({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: text }],
+    ...extra,
+  });
 
   describe('costs', () => {
     it('x-credits-used is the exact cost of the usage at catalog prices, and the wallet pays exactly that', async () => {
@@ -84,7 +96,11 @@ describe('billing through the API', () => {
       const before = await wallet(t);
       for (const model of ['gpt-4o-mini', 'deepseek-v3.2', 'claude-haiku-4-5', 'odd-price']) {
         const w0 = await wallet(t);
-        const r = await postChat(stack.url, t.key, ask('How much does this cost? [[demo: tokens=37]]', { model, max_tokens: 200 }));
+        const r = await postChat(
+          stack.url,
+          t.key,
+          ask('How much does this cost? [[demo: tokens=37]]', { model, max_tokens: 200 }),
+        );
         expect(r.status).toBe(200);
         expect(r.body.usage.completion_tokens).toBe(37);
         const expected = tokenCost(price(model), r.body.usage);
@@ -98,7 +114,11 @@ describe('billing through the API', () => {
       const u = r.body.usage;
       expect(nanos(r.headers.get('x-credits-used')!)).toBe(BigInt(u.prompt_tokens) * 150n + 10n * 600n);
       // odd-price: fractions of a nano are rounded up once, on the sum
-      const o = await postChat(stack.url, t.key, ask('Odd price [[demo: tokens=3]]', { model: 'odd-price', max_tokens: 50 }));
+      const o = await postChat(
+        stack.url,
+        t.key,
+        ask('Odd price [[demo: tokens=3]]', { model: 'odd-price', max_tokens: 50 }),
+      );
       const exact = BigInt(o.body.usage.prompt_tokens) * 123_456_789n + 3n * 1_000_000_001n;
       expect(exact % 1_000_000n).not.toBe(0n);
       expect(nanos(o.headers.get('x-credits-used')!)).toBe(exact / 1_000_000n + 1n);
@@ -112,7 +132,11 @@ describe('billing through the API', () => {
     it('the usage chunk of a stream carries usage.cost, the exact cost charged', async () => {
       const t = await tenant('1.00');
       const w0 = await wallet(t);
-      const s = await streamChat(stack.url, t.key, ask('Stream the cost [[demo: tokens=25]]', { max_tokens: 100, stream_options: { include_usage: true } }));
+      const s = await streamChat(
+        stack.url,
+        t.key,
+        ask('Stream the cost [[demo: tokens=25]]', { max_tokens: 100, stream_options: { include_usage: true } }),
+      );
       expect(s.status).toBe(200);
       expect(s.done).toBe(true);
       const usageChunk = s.events.find((e) => e.usage && e.choices.length === 0);
@@ -137,7 +161,9 @@ describe('billing through the API', () => {
       const w1 = await settled(t);
       expect(w0.balance - w1.balance).toBe(cost);
       // the ledger posted both charges (from the wallet lease, in batches): they pay for two requests
-      const txs = await t.agent.client.get<{ data: Array<{ kind: string; amount: string; requests?: number }> }>(`/admin/api/workspaces/${t.workspace.id}/wallet/transactions`);
+      const txs = await t.agent.client.get<{ data: Array<{ kind: string; amount: string; requests?: number }> }>(
+        `/admin/api/workspaces/${t.workspace.id}/wallet/transactions`,
+      );
       const usage = txs.body.data.filter((x) => x.kind === 'usage');
       expect(usage.reduce((n, x) => n + (x.requests ?? 0), 0)).toBe(2);
       expect(usage.reduce((sum, x) => sum - nanos(x.amount), 0n)).toBe(cost);
@@ -150,10 +176,18 @@ describe('billing through the API', () => {
       const w0 = await wallet(t);
       const credits: bigint[] = [];
       for (let i = 0; i < 4; i++) {
-        const r = await postChat(stack.url, t.key, ask(`Plain ${i} [[demo: tokens=${5 + i}]]`, { model: i % 2 ? 'deepseek-v3.2' : 'gpt-4o-mini' }));
+        const r = await postChat(
+          stack.url,
+          t.key,
+          ask(`Plain ${i} [[demo: tokens=${5 + i}]]`, { model: i % 2 ? 'deepseek-v3.2' : 'gpt-4o-mini' }),
+        );
         expect(r.status).toBe(200);
         credits.push(nanos(r.headers.get('x-credits-used')!));
-        const s = await streamChat(stack.url, t.key, ask(`Streamed ${i} [[demo: tokens=${7 + i}]]`, { stream_options: { include_usage: true } }));
+        const s = await streamChat(
+          stack.url,
+          t.key,
+          ask(`Streamed ${i} [[demo: tokens=${7 + i}]]`, { stream_options: { include_usage: true } }),
+        );
         credits.push(nanos(s.events.find((e) => e.usage && e.choices.length === 0).usage.cost));
       }
       const rows = await waitForUsage(stack.db, t.workspace.id, 8);
@@ -191,7 +225,8 @@ describe('billing through the API', () => {
       expect(up.max_tokens).toBeGreaterThanOrEqual(1);
       // the cap is what the balance pays for at the primary's prices (the fallback's bind it further)
       const p = price('gpt-4o-mini');
-      const affordable = ((start - BigInt(r.body.usage.prompt_tokens) * p.input / 1_000_000n) * 1_000_000n) / p.output;
+      const affordable =
+        ((start - (BigInt(r.body.usage.prompt_tokens) * p.input) / 1_000_000n) * 1_000_000n) / p.output;
       expect(BigInt(up.max_tokens!)).toBeLessThanOrEqual(affordable);
       expect(up.max_tokens!).toBeGreaterThan(20);
       expect(r.body.choices[0].finish_reason).toBe('length');
@@ -210,7 +245,11 @@ describe('billing through the API', () => {
       // streamed the same way, on another small wallet
       const t2 = await tenant('0.00004');
       const left = (await wallet(t2)).balance;
-      const s = await streamChat(stack.url, t2.key, ask('Another long story [[demo: tokens=5000]]', { stream_options: { include_usage: true } }));
+      const s = await streamChat(
+        stack.url,
+        t2.key,
+        ask('Another long story [[demo: tokens=5000]]', { stream_options: { include_usage: true } }),
+      );
       expect(s.status).toBe(200);
       const capped = (stack.upstream.requests.at(-1)!.body as { max_tokens?: number }).max_tokens!;
       expect(capped).toBeGreaterThanOrEqual(1);
@@ -260,19 +299,26 @@ describe('billing through the API', () => {
       const w = await settled(t);
       expect(w).toMatchObject({ balance: 1_000_000_000n, held: 0n });
       expect(await holdsOf(stack.db, w.id)).toBe(0);
-      expect(await stack.db.query(`SELECT 1 FROM ledger_entries WHERE account_id = $1 AND amount < 0`, [w.id])).toEqual([]);
+      expect(await stack.db.query(`SELECT 1 FROM ledger_entries WHERE account_id = $1 AND amount < 0`, [w.id])).toEqual(
+        [],
+      );
     });
 
     it('a client that vanishes mid-stream pays for the tokens produced, no more than its hold, and leaves no hold', async () => {
       const t = await tenant('1.00');
       const start = (await wallet(t)).balance;
       let heldDuring = 0n;
-      const s = await streamChat(stack.url, t.key, ask('A slow story [[demo: tokens=400, tps=50]]', { max_tokens: 400 }), {
-        abortAfter: 6,
-        onChunk: async (n) => {
-          if (n === 2) heldDuring = (await wallet(t)).held;
+      const s = await streamChat(
+        stack.url,
+        t.key,
+        ask('A slow story [[demo: tokens=400, tps=50]]', { max_tokens: 400 }),
+        {
+          abortAfter: 6,
+          onChunk: async (n) => {
+            if (n === 2) heldDuring = (await wallet(t)).held;
+          },
         },
-      });
+      );
       expect(s.aborted).toBe(true);
       expect(heldDuring).toBeGreaterThan(0n);
       const rows = await waitForUsage(stack.db, t.workspace.id, 1);
@@ -282,7 +328,9 @@ describe('billing through the API', () => {
       expect(row.output_tokens).toBeLessThan(400);
       expect(row.cost).toBeGreaterThan(0n);
       expect(row.cost).toBeLessThanOrEqual(heldDuring);
-      expect(row.cost).toBe(tokenCost(price('gpt-4o-mini'), { prompt_tokens: row.input_tokens, completion_tokens: row.output_tokens }));
+      expect(row.cost).toBe(
+        tokenCost(price('gpt-4o-mini'), { prompt_tokens: row.input_tokens, completion_tokens: row.output_tokens }),
+      );
       // the upstream request was cut off too
       await eventually(async () => stack.upstream.requests.at(-1)!.aborted, 3000, 'upstream aborted');
       const w = await settled(t);
@@ -296,9 +344,15 @@ describe('billing through the API', () => {
   describe('recharges', () => {
     it('a platform admin credits a workspace', async () => {
       const t = await tenant('0');
-      const r = await admin.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '12.34', note: 'invoice 7' });
+      const r = await admin.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, {
+        amount: '12.34',
+        note: 'invoice 7',
+      });
       expect(r.status).toBe(201);
-      expect(r.body).toMatchObject({ transaction_id: expect.any(String), wallet: { balance: '12.34', held: '0.00', available: '12.34', status: 'active' } });
+      expect(r.body).toMatchObject({
+        transaction_id: expect.any(String),
+        wallet: { balance: '12.34', held: '0.00', available: '12.34', status: 'active' },
+      });
       expect((await wallet(t)).balance).toBe(12_340_000_000n);
       const bad = await admin.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '-1.00' });
       expect(bad.status).toBe(400);
@@ -308,11 +362,15 @@ describe('billing through the API', () => {
     it('an agent recharges its workspace by transfer from its own wallet, and gets 402 when short', async () => {
       const t = await tenant('0', { agentCredit: '3.00' });
       const agentWallet = () => walletOf(stack.db, 'agent', t.agent.id);
-      const r = await t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '2.00' });
+      const r = await t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, {
+        amount: '2.00',
+      });
       expect(r.status).toBe(201);
       expect(r.body.wallet).toMatchObject({ balance: '2.00' });
       expect((await agentWallet()).balance).toBe(1_000_000_000n);
-      const short = await t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '1.01' });
+      const short = await t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, {
+        amount: '1.01',
+      });
       expect(short.status).toBe(402);
       expect((short.body as any).error).toMatchObject({ code: 'insufficient_balance' });
       expect((await agentWallet()).balance).toBe(1_000_000_000n);
@@ -321,7 +379,9 @@ describe('billing through the API', () => {
       const view = await t.agent.client.get(`/admin/api/agents/${t.agent.id}/wallet`);
       expect(view.body).toMatchObject({ balance: '1.00' });
       const other = await tenant('0', { agentCredit: '5.00' });
-      const foreign = await other.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '1.00' });
+      const foreign = await other.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, {
+        amount: '1.00',
+      });
       expect(foreign.status).toBe(404);
       expect((await wallet(t)).balance).toBe(2_000_000_000n);
     });
@@ -352,7 +412,9 @@ describe('billing through the API', () => {
         ['agent', t.agent.client, '3.00'],
       ] as const) {
         const key = `burst-${who}-${t.workspace.id}`;
-        const replies = await Promise.all(Array.from({ length: 10 }, () => client.post(path, { amount }, { 'Idempotency-Key': key })));
+        const replies = await Promise.all(
+          Array.from({ length: 10 }, () => client.post(path, { amount }, { 'Idempotency-Key': key })),
+        );
         const firsts = replies.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === null);
         expect(firsts).toHaveLength(1);
         for (const r of replies) {
@@ -363,7 +425,10 @@ describe('billing through the API', () => {
             expect(r.headers.get('retry-after')).toBe('1');
           }
         }
-        const posted = (await stack.db.query(`SELECT count(*)::int AS n FROM ledger_transactions WHERE reference LIKE $1`, [`%:${key}`])) as Array<{ n: number }>;
+        const posted = (await stack.db.query(
+          `SELECT count(*)::int AS n FROM ledger_transactions WHERE reference LIKE $1`,
+          [`%:${key}`],
+        )) as Array<{ n: number }>;
         expect(posted[0].n).toBe(1);
       }
       expect((await wallet(t)).balance).toBe(5_000_000_000n);
@@ -372,7 +437,11 @@ describe('billing through the API', () => {
 
     it('transaction history pages with a cursor, newest first, and adds up to the balance', async () => {
       const t = await tenant('1.00');
-      for (const amount of ['0.10', '0.20', '0.30']) await admin.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount, note: `top-up ${amount}` });
+      for (const amount of ['0.10', '0.20', '0.30'])
+        await admin.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, {
+          amount,
+          note: `top-up ${amount}`,
+        });
       const chat = await postChat(stack.url, t.key, ask('Spend a little [[demo: tokens=8]]', { max_tokens: 20 }));
       expect(chat.status).toBe(200);
       await settled(t);
@@ -381,7 +450,9 @@ describe('billing through the API', () => {
       let pages = 0;
       do {
         const q: string = `?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const page = await t.agent.client.get<{ data: any[]; next_cursor: string | null }>(`/admin/api/workspaces/${t.workspace.id}/wallet/transactions${q}`);
+        const page = await t.agent.client.get<{ data: any[]; next_cursor: string | null }>(
+          `/admin/api/workspaces/${t.workspace.id}/wallet/transactions${q}`,
+        );
         expect(page.status).toBe(200);
         expect(page.body.data.length).toBeLessThanOrEqual(2);
         seen.push(...page.body.data);
@@ -445,7 +516,7 @@ describe('billing through the API', () => {
       return { status: r.status, body: (await r.json()) as any };
     };
 
-    it('GET /v1/usage reports spend per model and day for the caller\'s workspace only', async () => {
+    it("GET /v1/usage reports spend per model and day for the caller's workspace only", async () => {
       for (const [t, models] of [
         [a, ['claude-haiku-4-5', 'deepseek-v3.2', 'gpt-4o-mini']],
         [b, ['gemini-3-flash', 'gpt-4o-mini']],
@@ -483,15 +554,22 @@ describe('billing through the API', () => {
       } while (cursor && pages < 20);
       expect(new Set(groups).size).toBe(groups.length);
       const today = new Date().toISOString().slice(0, 10);
-      expect(groups.filter((g) => !g.endsWith('/null'))).toEqual([`${today}/claude-haiku-4-5`, `${today}/deepseek-v3.2`, `${today}/gpt-4o-mini`]);
+      expect(groups.filter((g) => !g.endsWith('/null'))).toEqual([
+        `${today}/claude-haiku-4-5`,
+        `${today}/deepseek-v3.2`,
+        `${today}/gpt-4o-mini`,
+      ]);
       expect(pages).toBeGreaterThanOrEqual(3);
     });
 
     it('GET /admin/api/usage filters by workspace, model and status, pages, and exports CSV', async () => {
-      const list = await admin.get<{ data: any[]; next_cursor: string | null }>(`/admin/api/usage?workspace_id=${a.workspace.id}&model=gpt-4o-mini`);
+      const list = await admin.get<{ data: any[]; next_cursor: string | null }>(
+        `/admin/api/usage?workspace_id=${a.workspace.id}&model=gpt-4o-mini`,
+      );
       expect(list.status).toBe(200);
       expect(list.body.data).toHaveLength(2);
-      for (const row of list.body.data) expect(row).toMatchObject({ workspace_id: a.workspace.id, model_used: 'gpt-4o-mini', status: 200 });
+      for (const row of list.body.data)
+        expect(row).toMatchObject({ workspace_id: a.workspace.id, model_used: 'gpt-4o-mini', status: 200 });
       const errors = await admin.get<{ data: any[] }>(`/admin/api/usage?workspace_id=${a.workspace.id}&status=error`);
       expect(errors.body.data.map((r) => [r.status, r.model_requested])).toEqual([[502, 'deepseek-v3.2']]);
 
@@ -507,7 +585,10 @@ describe('billing through the API', () => {
         cursor = page.body.next_cursor;
         pages++;
       } while (cursor && pages < 50);
-      const inDb = (await stack.db.query(`SELECT id FROM usage_log WHERE workspace_id = $1 AND endpoint = 'chat.completions' ORDER BY created_at DESC, id DESC`, [a.workspace.id])) as Array<{ id: string }>;
+      const inDb = (await stack.db.query(
+        `SELECT id FROM usage_log WHERE workspace_id = $1 AND endpoint = 'chat.completions' ORDER BY created_at DESC, id DESC`,
+        [a.workspace.id],
+      )) as Array<{ id: string }>;
       expect(ids).toEqual(inDb.map((r) => r.id));
 
       // an agent sees only its own workspaces' rows
@@ -519,9 +600,12 @@ describe('billing through the API', () => {
       expect(new Set(own.body.data.map((r) => r.workspace_id))).toEqual(new Set([b.workspace.id]));
 
       // CSV: the same filter, header first
-      const res = await fetch(`${stack.url}/admin/api/usage?workspace_id=${a.workspace.id}&model=gpt-4o-mini&format=csv`, {
-        headers: { authorization: `Bearer ${admin.token}` },
-      });
+      const res = await fetch(
+        `${stack.url}/admin/api/usage?workspace_id=${a.workspace.id}&model=gpt-4o-mini&format=csv`,
+        {
+          headers: { authorization: `Bearer ${admin.token}` },
+        },
+      );
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
       const lines = (await res.text()).split(/\r?\n/).filter(Boolean);

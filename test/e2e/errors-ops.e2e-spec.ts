@@ -162,7 +162,9 @@ describe('errors, logs, ops and graceful shutdown', () => {
       // a settled starting point: earlier requests' charges posted and the wallet lease released
       const before = (
         await waitFor(async () => {
-          const w = (await admin.get<{ balance: string; held: string }>(`/admin/api/workspaces/${t.workspace.id}/wallet`)).body;
+          const w = (
+            await admin.get<{ balance: string; held: string }>(`/admin/api/workspaces/${t.workspace.id}/wallet`)
+          ).body;
           return w.held === '0.00' ? w : undefined;
         })
       ).balance;

@@ -23,7 +23,15 @@ jest.setTimeout(60_000);
 
 // A model whose only provider always fails, and which has no fallback.
 const CATALOG = catalogWith({
-  providers: [{ id: 'down', kind: 'openai', base_url: '${DEMO_UPSTREAM_URL}/_k/status=503/v1', api_key: '${OPENAI_API_KEY}', timeout_ms: 10000 }],
+  providers: [
+    {
+      id: 'down',
+      kind: 'openai',
+      base_url: '${DEMO_UPSTREAM_URL}/_k/status=503/v1',
+      api_key: '${OPENAI_API_KEY}',
+      timeout_ms: 10000,
+    },
+  ],
   models: [
     {
       id: 'down-only',
@@ -60,7 +68,11 @@ describe('money invariants under load', () => {
   });
   afterAll(() => stack?.close());
 
-  const ask = (text: string, extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }], ...extra });
+  const ask = (text: string, extra: Record<string, unknown> = {}) => ({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: text }],
+    ...extra,
+  });
 
   /** One request of the mix; never throws (the outcome says what happened). */
   async function one(t: Tenant, kind: Kind, i: number): Promise<Outcome> {
@@ -68,8 +80,20 @@ describe('money invariants under load', () => {
     switch (kind) {
       case 'plain':
       case 'plain-uncapped': {
-        const r = await postChat(stack.url, t.key, ask(`Plain ${i} [[demo: tokens=${words}]]`, kind === 'plain' ? { max_tokens: 150, model: i % 3 ? 'gpt-4o-mini' : 'deepseek-v3.2' } : {}));
-        const out: Outcome = { kind, status: r.status, requestId: r.headers.get('x-request-id'), code: r.body?.error?.code };
+        const r = await postChat(
+          stack.url,
+          t.key,
+          ask(
+            `Plain ${i} [[demo: tokens=${words}]]`,
+            kind === 'plain' ? { max_tokens: 150, model: i % 3 ? 'gpt-4o-mini' : 'deepseek-v3.2' } : {},
+          ),
+        );
+        const out: Outcome = {
+          kind,
+          status: r.status,
+          requestId: r.headers.get('x-request-id'),
+          code: r.body?.error?.code,
+        };
         if (r.status === 200) {
           out.charged = nanos(r.headers.get('x-credits-used')!);
           out.expected = tokenCost(PRICES.get(r.headers.get('x-model-used') ?? r.body.model)!, r.body.usage);
@@ -78,8 +102,20 @@ describe('money invariants under load', () => {
       }
       case 'stream':
       case 'stream-uncapped': {
-        const s = await streamChat(stack.url, t.key, ask(`Streamed ${i} [[demo: tokens=${words}, tps=400]]`, { stream_options: { include_usage: true }, ...(kind === 'stream' ? { max_tokens: 150 } : {}) }));
-        const out: Outcome = { kind, status: s.status, requestId: s.headers.get('x-request-id'), code: s.body?.error?.code };
+        const s = await streamChat(
+          stack.url,
+          t.key,
+          ask(`Streamed ${i} [[demo: tokens=${words}, tps=400]]`, {
+            stream_options: { include_usage: true },
+            ...(kind === 'stream' ? { max_tokens: 150 } : {}),
+          }),
+        );
+        const out: Outcome = {
+          kind,
+          status: s.status,
+          requestId: s.headers.get('x-request-id'),
+          code: s.body?.error?.code,
+        };
         if (s.status === 200) {
           const usage = s.events.find((e) => e.usage && e.choices.length === 0)?.usage;
           if (!usage) throw new Error(`stream ${i} ended without its usage chunk`);
@@ -89,12 +125,26 @@ describe('money invariants under load', () => {
         return out;
       }
       case 'vanish': {
-        const s = await streamChat(stack.url, t.key, ask(`Vanishing ${i} [[demo: tokens=300, tps=100]]`, { max_tokens: 300 }), { abortAfter: 3 + (i % 5) });
-        return { kind, status: s.aborted ? 499 : s.status, requestId: s.headers.get('x-request-id'), code: s.body?.error?.code };
+        const s = await streamChat(
+          stack.url,
+          t.key,
+          ask(`Vanishing ${i} [[demo: tokens=300, tps=100]]`, { max_tokens: 300 }),
+          { abortAfter: 3 + (i % 5) },
+        );
+        return {
+          kind,
+          status: s.aborted ? 499 : s.status,
+          requestId: s.headers.get('x-request-id'),
+          code: s.body?.error?.code,
+        };
       }
       case 'fail-directive': {
         // gpt-4o-mini's fallback (deepseek-v3.2) reads the same directive: every route fails
-        const r = await postChat(stack.url, t.key, ask(`Failing ${i} [[demo: status=503]]`, { max_tokens: 100, ...(i % 2 ? { stream: true } : {}) }));
+        const r = await postChat(
+          stack.url,
+          t.key,
+          ask(`Failing ${i} [[demo: status=503]]`, { max_tokens: 100, ...(i % 2 ? { stream: true } : {}) }),
+        );
         return { kind, status: r.status, requestId: r.headers.get('x-request-id'), code: r.body?.error?.code };
       }
       case 'fail-provider': {
@@ -117,7 +167,11 @@ describe('money invariants under load', () => {
   /** The workspace's usage rows once the log has all `n` of them (the writer flushes on a timer). */
   async function allUsage(workspaceId: string, n: number): Promise<UsageLogRow[]> {
     let rows: UsageLogRow[] = [];
-    await eventually(async () => (rows = await usageRows(stack.db, workspaceId)).length >= n, 15_000, `${n} usage rows`);
+    await eventually(
+      async () => (rows = await usageRows(stack.db, workspaceId)).length >= n,
+      15_000,
+      `${n} usage rows`,
+    );
     return rows;
   }
 
@@ -147,7 +201,9 @@ describe('money invariants under load', () => {
     const served = by((o) => o.status === 200);
     const refused = by((o) => o.status === 402);
     // every request got an answer the contract allows, and the mix really was mixed
-    expect(by((o) => ![200, 402, 499, 502].includes(o.status)).map((o) => `${o.kind} ${o.status} ${o.code}`)).toEqual([]);
+    expect(by((o) => ![200, 402, 499, 502].includes(o.status)).map((o) => `${o.kind} ${o.status} ${o.code}`)).toEqual(
+      [],
+    );
     for (const o of refused) expect(o.code).toBe('insufficient_balance');
     for (const o of by((o) => o.status === 502)) expect(o.code).toBe('upstream_error');
     expect(served.length).toBeGreaterThan(20);
@@ -162,17 +218,24 @@ describe('money invariants under load', () => {
     const byId = new Map(rows.map((r) => [r.request_id, r]));
     for (const o of served) expect(byId.get(o.requestId!)?.cost).toBe(o.charged);
     for (const r of rows) {
-      if (r.status === 402 || r.status === 502) expect({ status: r.status, cost: r.cost }).toEqual({ status: r.status, cost: 0n });
+      if (r.status === 402 || r.status === 502)
+        expect({ status: r.status, cost: r.cost }).toEqual({ status: r.status, cost: 0n });
     }
     const vanished = rows.filter((r) => r.status === 499);
     expect(vanished.length).toBe(by((o) => o.status === 499).length);
     for (const r of vanished) {
       expect(r.output_tokens).toBeGreaterThan(0);
       expect(r.cost).toBeGreaterThan(0n);
-      expect(r.cost).toBe(tokenCost(PRICES.get('gpt-4o-mini')!, { prompt_tokens: r.input_tokens, completion_tokens: r.output_tokens }));
+      expect(r.cost).toBe(
+        tokenCost(PRICES.get('gpt-4o-mini')!, { prompt_tokens: r.input_tokens, completion_tokens: r.output_tokens }),
+      );
     }
 
-    await eventually(async () => (await walletOf(stack.db, 'workspace', t.workspace.id)).held === 0n, 10_000, 'every hold settled');
+    await eventually(
+      async () => (await walletOf(stack.db, 'workspace', t.workspace.id)).held === 0n,
+      10_000,
+      'every hold settled',
+    );
     await expectWhole(t, start, 0n, rows);
     // the wallet paid for what it could: most of it is spent
     expect((await walletOf(stack.db, 'workspace', t.workspace.id)).balance).toBeLessThan(start / 2n);
@@ -187,7 +250,9 @@ describe('money invariants under load', () => {
     let transferred = 0n;
     let transfersRefused = 0;
 
-    const spends = Array.from({ length: 120 }, (_, i) => one(t, (['plain', 'stream', 'vanish', 'plain'] as const)[i % 4], i));
+    const spends = Array.from({ length: 120 }, (_, i) =>
+      one(t, (['plain', 'stream', 'vanish', 'plain'] as const)[i % 4], i),
+    );
     const recharges = Array.from({ length: 30 }, async (_, i) => {
       const amount = `0.0000${10 + i}`; // 10,000 to 39,000 nanos
       const r = await admin.post(path, { amount, note: `load ${i}` }, { 'Idempotency-Key': `load-recharge-${i}` });
@@ -205,13 +270,22 @@ describe('money invariants under load', () => {
       }
     });
     const outcomes = await Promise.all([...spends, ...recharges, ...transfers].map((p) => p));
-    expect(outcomes.filter((o) => o && typeof o === 'object' && ![200, 402, 499].includes((o as Outcome).status))).toEqual([]);
+    expect(
+      outcomes.filter((o) => o && typeof o === 'object' && ![200, 402, 499].includes((o as Outcome).status)),
+    ).toEqual([]);
     expect(transferred).toBe(16n * 30_000n);
     expect(transfersRefused).toBe(14);
 
     const rows = await allUsage(t.workspace.id, spends.length);
-    await eventually(async () => (await walletOf(stack.db, 'workspace', t.workspace.id)).held === 0n, 10_000, 'every hold settled');
+    await eventually(
+      async () => (await walletOf(stack.db, 'workspace', t.workspace.id)).held === 0n,
+      10_000,
+      'every hold settled',
+    );
     await expectWhole(t, start, recharged + transferred, rows);
-    expect(await walletOf(stack.db, 'agent', t.agent.id)).toMatchObject({ balance: agentStart - transferred, held: 0n });
+    expect(await walletOf(stack.db, 'agent', t.agent.id)).toMatchObject({
+      balance: agentStart - transferred,
+      held: 0n,
+    });
   });
 });

@@ -15,7 +15,10 @@ describe('smoke: a key made through the admin API gets answers', () => {
   it('answers a chat completion through the OpenAI SDK', async () => {
     const t = await createTenant(admin);
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: t.key });
-    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello smoke test' }] });
+    const r = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hello smoke test' }],
+    });
     expect(r.choices[0].message.content).toContain('Demo reply to "Hello smoke test"');
   });
 });

@@ -21,7 +21,9 @@ describe('Stripe top-ups', () => {
 
   beforeAll(async () => {
     stripeApi = await startStripeStandIn();
-    stack = await startStack({ env: { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: stripeApi.url } });
+    stack = await startStack({
+      env: { STRIPE_SECRET_KEY: SECRET_KEY, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_URL: stripeApi.url },
+    });
     admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     t = await createTenant(admin, { credit: '0' });
   });
@@ -34,25 +36,46 @@ describe('Stripe top-ups', () => {
   });
 
   // a workspace never credited has no wallet row yet: its balance is zero
-  const balance = async (workspaceId = t.workspace.id) => (await walletOf(stack.db, 'workspace', workspaceId).catch(() => ({ balance: 0n }))).balance;
+  const balance = async (workspaceId = t.workspace.id) =>
+    (await walletOf(stack.db, 'workspace', workspaceId).catch(() => ({ balance: 0n }))).balance;
   const topups = async (sessionId: string) =>
-    ((await stack.db.query(`SELECT count(*)::int AS n FROM ledger_transactions WHERE kind = 'stripe_topup' AND reference = $1`, [sessionId])) as Array<{ n: number }>)[0].n;
+    (
+      (await stack.db.query(
+        `SELECT count(*)::int AS n FROM ledger_transactions WHERE kind = 'stripe_topup' AND reference = $1`,
+        [sessionId],
+      )) as Array<{ n: number }>
+    )[0].n;
 
   async function checkout(amount: string, workspaceId = t.workspace.id, client = admin): Promise<CheckoutSession> {
-    const r = await client.post<{ id: string; url: string }>('/admin/api/billing/checkout', { workspace_id: workspaceId, amount });
+    const r = await client.post<{ id: string; url: string }>('/admin/api/billing/checkout', {
+      workspace_id: workspaceId,
+      amount,
+    });
     expect(r.status).toBe(201);
     const s = stripeApi.sessions.get(r.body.id);
     if (!s) throw new Error(`the stand-in never created ${r.body.id}`);
     return s;
   }
 
-  function event(type: string, session: CheckoutSession, over: Partial<CheckoutSession> = {}, id = `evt_test_${randomBytes(12).toString('hex')}`) {
+  function event(
+    type: string,
+    session: CheckoutSession,
+    over: Partial<CheckoutSession> = {},
+    id = `evt_test_${randomBytes(12).toString('hex')}`,
+  ) {
     return {
       id,
       object: 'event',
       api_version: '2025-10-29.clover',
       created: Math.floor(Date.now() / 1000),
-      data: { object: { ...session, status: 'complete', payment_intent: `pi_test_${randomBytes(8).toString('hex')}`, ...over } },
+      data: {
+        object: {
+          ...session,
+          status: 'complete',
+          payment_intent: `pi_test_${randomBytes(8).toString('hex')}`,
+          ...over,
+        },
+      },
       livemode: false,
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
@@ -61,9 +84,15 @@ describe('Stripe top-ups', () => {
   }
 
   /** Delivers an event as Stripe does: the raw JSON, signed with the endpoint secret by Stripe's own helper. */
-  async function deliver(evt: object, opts: { secret?: string; signature?: string | null; tamper?: (payload: string) => string } = {}) {
+  async function deliver(
+    evt: object,
+    opts: { secret?: string; signature?: string | null; tamper?: (payload: string) => string } = {},
+  ) {
     const payload = JSON.stringify(evt);
-    const signature = opts.signature === undefined ? Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET }) : opts.signature;
+    const signature =
+      opts.signature === undefined
+        ? Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET })
+        : opts.signature;
     const res = await fetch(`${stack.url}/webhooks/stripe`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
@@ -75,7 +104,10 @@ describe('Stripe top-ups', () => {
 
   it('creates a Checkout Session for the workspace: client_reference_id, metadata and amount reach Stripe', async () => {
     const sent = stripeApi.requests.length;
-    const r = await admin.post<{ id: string; url: string }>('/admin/api/billing/checkout', { workspace_id: t.workspace.id, amount: '25.00' });
+    const r = await admin.post<{ id: string; url: string }>('/admin/api/billing/checkout', {
+      workspace_id: t.workspace.id,
+      amount: '25.00',
+    });
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ id: expect.stringMatching(/^cs_test_/), url: expect.stringContaining(r.body.id) });
     expect(stripeApi.requests.length - sent).toBe(1);
@@ -90,7 +122,11 @@ describe('Stripe top-ups', () => {
       'line_items[0][price_data][currency]': 'usd',
       'line_items[0][price_data][unit_amount]': '2500',
     });
-    expect(stripeApi.sessions.get(r.body.id)).toMatchObject({ amount_total: 2500, currency: 'usd', metadata: { workspace_id: t.workspace.id } });
+    expect(stripeApi.sessions.get(r.body.id)).toMatchObject({
+      amount_total: 2500,
+      currency: 'usd',
+      metadata: { workspace_id: t.workspace.id },
+    });
     // nothing is credited until Stripe says the session is paid
     expect(await balance()).toBe(0n);
   });
@@ -102,7 +138,10 @@ describe('Stripe top-ups', () => {
       expect(r.status).toBe(400);
     }
     const stranger = await createTenant(admin, { credit: '0' });
-    const foreign = await stranger.agent.client.post('/admin/api/billing/checkout', { workspace_id: t.workspace.id, amount: '5.00' });
+    const foreign = await stranger.agent.client.post('/admin/api/billing/checkout', {
+      workspace_id: t.workspace.id,
+      amount: '5.00',
+    });
     expect(foreign.status).toBe(404);
     expect(stripeApi.requests.length).toBe(sent);
     // an agent pays for its own workspace
@@ -124,7 +163,9 @@ describe('Stripe top-ups', () => {
     expect(again.body!.credited).not.toBe(true);
     expect((await balance()) - before).toBe(12_340_000_000n);
     expect(await topups(s.id)).toBe(1);
-    const txs = await admin.get<{ data: Array<{ kind: string; amount: string; reference: string }> }>(`/admin/api/workspaces/${t.workspace.id}/wallet/transactions`);
+    const txs = await admin.get<{ data: Array<{ kind: string; amount: string; reference: string }> }>(
+      `/admin/api/workspaces/${t.workspace.id}/wallet/transactions`,
+    );
     expect(txs.body.data[0]).toMatchObject({ kind: 'stripe_topup', amount: '12.34', reference: s.id });
   });
 
@@ -132,19 +173,29 @@ describe('Stripe top-ups', () => {
     // completed delivered twice under two event ids
     const a = await checkout('3.00');
     let before = await balance();
-    expect((await deliver(event('checkout.session.completed', a, { payment_status: 'paid' }))).body).toMatchObject({ credited: true });
-    expect((await deliver(event('checkout.session.completed', a, { payment_status: 'paid' }))).body!.credited).toBe(false);
+    expect((await deliver(event('checkout.session.completed', a, { payment_status: 'paid' }))).body).toMatchObject({
+      credited: true,
+    });
+    expect((await deliver(event('checkout.session.completed', a, { payment_status: 'paid' }))).body!.credited).toBe(
+      false,
+    );
     // and then async_payment_succeeded for the same session
-    expect((await deliver(event('checkout.session.async_payment_succeeded', a, { payment_status: 'paid' }))).status).toBe(200);
+    expect(
+      (await deliver(event('checkout.session.async_payment_succeeded', a, { payment_status: 'paid' }))).status,
+    ).toBe(200);
     expect((await balance()) - before).toBe(3_000_000_000n);
     expect(await topups(a.id)).toBe(1);
 
     // an async payment method: completed arrives unpaid, the money comes with async_payment_succeeded
     const b = await checkout('4.00');
     before = await balance();
-    expect((await deliver(event('checkout.session.completed', b, { payment_status: 'unpaid' }))).body).toMatchObject({ credited: false });
+    expect((await deliver(event('checkout.session.completed', b, { payment_status: 'unpaid' }))).body).toMatchObject({
+      credited: false,
+    });
     expect(await balance()).toBe(before);
-    expect((await deliver(event('checkout.session.async_payment_succeeded', b, { payment_status: 'paid' }))).body).toMatchObject({ credited: true });
+    expect(
+      (await deliver(event('checkout.session.async_payment_succeeded', b, { payment_status: 'paid' }))).body,
+    ).toMatchObject({ credited: true });
     expect((await balance()) - before).toBe(4_000_000_000n);
 
     // out of order: the success before the completion it follows
@@ -162,7 +213,13 @@ describe('Stripe top-ups', () => {
     const same = event('checkout.session.completed', d, { payment_status: 'paid' });
     const replies = await Promise.all([
       ...Array.from({ length: 4 }, () => deliver(same)),
-      ...Array.from({ length: 4 }, (_, i) => deliver(event(i % 2 ? 'checkout.session.completed' : 'checkout.session.async_payment_succeeded', d, { payment_status: 'paid' }))),
+      ...Array.from({ length: 4 }, (_, i) =>
+        deliver(
+          event(i % 2 ? 'checkout.session.completed' : 'checkout.session.async_payment_succeeded', d, {
+            payment_status: 'paid',
+          }),
+        ),
+      ),
     ]);
     for (const r of replies) expect(r.status).toBe(200);
     expect(replies.filter((r) => r.body!.credited === true)).toHaveLength(1);
@@ -182,7 +239,11 @@ describe('Stripe top-ups', () => {
     expect(tampered.status).toBe(400);
     // a signature too old to be a live delivery (replay protection of constructEvent, 300 s)
     const payload = JSON.stringify(evt);
-    const old = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    const old = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: WEBHOOK_SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    });
     expect((await deliver(evt, { signature: old })).status).toBe(400);
     expect(await balance()).toBe(before);
     expect(await topups(s.id)).toBe(0);
@@ -194,7 +255,13 @@ describe('Stripe top-ups', () => {
   it('answers 200 to other event types and credits nothing', async () => {
     const s = await checkout('8.00');
     const before = await balance();
-    for (const type of ['checkout.session.expired', 'checkout.session.async_payment_failed', 'payment_intent.succeeded', 'customer.created', 'charge.refunded']) {
+    for (const type of [
+      'checkout.session.expired',
+      'checkout.session.async_payment_failed',
+      'payment_intent.succeeded',
+      'customer.created',
+      'charge.refunded',
+    ]) {
       const r = await deliver(event(type, s, { payment_status: 'paid' }));
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ received: true });
@@ -211,7 +278,11 @@ describe('Stripe top-ups', () => {
       { payment_status: 'unpaid' as const },
       { payment_status: 'no_payment_required' as const },
       { payment_status: 'paid' as const, currency: 'eur' },
-      { payment_status: 'paid' as const, metadata: { workspace_id: '00000000-0000-4000-8000-000000000000' }, client_reference_id: '00000000-0000-4000-8000-000000000000' },
+      {
+        payment_status: 'paid' as const,
+        metadata: { workspace_id: '00000000-0000-4000-8000-000000000000' },
+        client_reference_id: '00000000-0000-4000-8000-000000000000',
+      },
     ]) {
       const r = await deliver(event('checkout.session.completed', s, over));
       expect(r.status).toBe(200);

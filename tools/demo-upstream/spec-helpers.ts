@@ -32,7 +32,7 @@ export async function postJson(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: callers pick the shape they assert on
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test helper: callers pick the shape they assert on
 ): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
   const res = await fetch(url, {
     method: 'POST',

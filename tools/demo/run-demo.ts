@@ -72,13 +72,36 @@ async function main(): Promise<void> {
 }
 
 /** The demo agent, workspace and wallet (credited once) and a fresh key on every start. */
-export async function seedDemo(tenancy: TenancyService, wallets: WalletsService, keys: ApiKeysService): Promise<string> {
-  const admin = { userId: 'demo', email: 'demo', role: 'platform_admin' as const, agentId: null, tokenId: 'demo', tokenKind: 'api' as const };
+export async function seedDemo(
+  tenancy: TenancyService,
+  wallets: WalletsService,
+  keys: ApiKeysService,
+): Promise<string> {
+  const admin = {
+    userId: 'demo',
+    email: 'demo',
+    role: 'platform_admin' as const,
+    agentId: null,
+    tokenId: 'demo',
+    tokenKind: 'api' as const,
+  };
   const existing = await tenancy.findUserByEmail('demo-agent@switchyard.local');
-  const agentId = existing?.agent_id ?? (await tenancy.createAgent({ name: 'Demo agent', email: 'demo-agent@switchyard.local', password: 'demo-agent-password' })).agent.id;
+  const agentId =
+    existing?.agent_id ??
+    (
+      await tenancy.createAgent({
+        name: 'Demo agent',
+        email: 'demo-agent@switchyard.local',
+        password: 'demo-agent-password',
+      })
+    ).agent.id;
   const page = await tenancy.listWorkspaces(admin, { limit: 1, agent_id: agentId, search: 'Demo workspace' });
   const ws = page.data[0] ?? (await tenancy.createWorkspace(admin, { name: 'Demo workspace', agent_id: agentId }));
-  await wallets.credit({ type: 'workspace', id: ws.id }, 25_000_000_000n, { note: 'demo credit', actorId: null as unknown as string, reference: `demo-seed:${ws.id}` });
+  await wallets.credit({ type: 'workspace', id: ws.id }, 25_000_000_000n, {
+    note: 'demo credit',
+    actorId: null as unknown as string,
+    reference: `demo-seed:${ws.id}`,
+  });
   const { key } = await keys.issue(ws.id, { name: `demo key ${new Date().toISOString()}` });
   return key;
 }

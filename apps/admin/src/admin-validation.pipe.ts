@@ -10,6 +10,10 @@ export const adminValidationPipe = new ValidationPipe({
   exceptionFactory: (errors: ValidationError[]) => {
     const e = errors[0];
     const msg = e.constraints ? Object.values(e.constraints)[0] : `${e.property} is invalid`;
-    return new GatewayError('bad_request', msg.replace(/^property (\S+) should not exist$/, 'unknown field: $1'), e.property);
+    return new GatewayError(
+      'bad_request',
+      msg.replace(/^property (\S+) should not exist$/, 'unknown field: $1'),
+      e.property,
+    );
   },
 });

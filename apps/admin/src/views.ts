@@ -6,7 +6,15 @@ import type { Agent, Workspace } from '@switchyard/tenancy';
 const amount = (v: bigint | null) => (v === null ? null : formatAmount(v));
 
 export function agentView(a: Agent, email?: string | null) {
-  return { id: a.id, object: 'agent', name: a.name, email: email ?? undefined, allowlist: a.allowlist, created_at: a.created_at.toISOString(), updated_at: a.updated_at.toISOString() };
+  return {
+    id: a.id,
+    object: 'agent',
+    name: a.name,
+    email: email ?? undefined,
+    allowlist: a.allowlist,
+    created_at: a.created_at.toISOString(),
+    updated_at: a.updated_at.toISOString(),
+  };
 }
 
 export function workspaceView(w: Workspace) {

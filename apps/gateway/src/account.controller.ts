@@ -41,13 +41,16 @@ export class AccountController {
   @ApiOperation({ summary: 'Wallet balance of the calling key' })
   credits(@Req() req: GatewayRequest): Promise<WalletView & { object: 'wallet' }> {
     const key = callOf(req, 'credits').key!;
-    return this.wallets.view({ type: 'workspace', id: key.workspaceId }).then((w) => ({ object: 'wallet' as const, ...w }));
+    return this.wallets
+      .view({ type: 'workspace', id: key.workspaceId })
+      .then((w) => ({ object: 'wallet' as const, ...w }));
   }
 }
 
 export function parseDate(v: string | undefined, param: string): Date | undefined {
   if (!v) return undefined;
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
-  if (Number.isNaN(d.getTime())) throw new GatewayError('bad_request', `${param} must be a date (YYYY-MM-DD) or an ISO 8601 time`, param);
+  if (Number.isNaN(d.getTime()))
+    throw new GatewayError('bad_request', `${param} must be a date (YYYY-MM-DD) or an ISO 8601 time`, param);
   return d;
 }

@@ -48,7 +48,11 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     for (const [name, every] of Object.entries(SCHEDULES)) {
-      await this.queue.upsertJobScheduler(name, { every }, { name, opts: { removeOnComplete: 100, removeOnFail: 100 } });
+      await this.queue.upsertJobScheduler(
+        name,
+        { every },
+        { name, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
     }
   }
 }

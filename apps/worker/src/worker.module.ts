@@ -23,7 +23,10 @@ export function bullConnection(config: AppConfig) {
     BullModule.forRootAsync({
       inject: [AppConfig],
       // a {hash tag} prefix keeps each queue's keys in one Redis Cluster slot
-      useFactory: (config: AppConfig) => ({ connection: bullConnection(config), prefix: `{${config.redisPrefix}bull}` }),
+      useFactory: (config: AppConfig) => ({
+        connection: bullConnection(config),
+        prefix: `{${config.redisPrefix}bull}`,
+      }),
     }),
     BullModule.registerQueue({ name: MAINTENANCE_QUEUE }),
     WalletsModule,

@@ -28,7 +28,12 @@ describe('allowlists', () => {
 
   it('finds patterns an agent may not grant', () => {
     expect(patternsOutside(null, ['anything'])).toEqual([]);
-    expect(patternsOutside(['anthropic/*', 'gpt-4o-mini'], ['anthropic/claude-haiku-4-5', 'anthropic/claude-*', 'gpt-4o-mini'])).toEqual([]);
+    expect(
+      patternsOutside(
+        ['anthropic/*', 'gpt-4o-mini'],
+        ['anthropic/claude-haiku-4-5', 'anthropic/claude-*', 'gpt-4o-mini'],
+      ),
+    ).toEqual([]);
     expect(patternsOutside(['anthropic/*'], ['gpt-4o', '*', 'anthropic/*'])).toEqual(['gpt-4o', '*']);
     expect(patternsOutside(['gpt-4o-mini'], ['gpt-4o*'])).toEqual(['gpt-4o*']);
   });
@@ -38,7 +43,10 @@ describe('allowlists', () => {
     expect(patternsOutside(['anthropic/*'], ['claude-haiku-4-5'], namesOf)).toEqual([]);
     expect(patternsOutside(['claude-haiku-4-5'], ['anthropic/claude-haiku-4.5'], namesOf)).toEqual([]);
     // unknown names and wildcards are still judged on their text
-    expect(patternsOutside(['anthropic/*'], ['claude-unknown', 'claude-*'], namesOf)).toEqual(['claude-unknown', 'claude-*']);
+    expect(patternsOutside(['anthropic/*'], ['claude-unknown', 'claude-*'], namesOf)).toEqual([
+      'claude-unknown',
+      'claude-*',
+    ]);
     expect(patternsOutside(['anthropic/*'], ['claude-haiku-4-5'])).toEqual(['claude-haiku-4-5']);
   });
 

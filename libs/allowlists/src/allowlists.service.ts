@@ -18,7 +18,11 @@ export class AllowlistsService {
   /** 403 model_not_allowed unless every level admits the model. */
   assertAllowed(key: KeyContext, model: ResolvedModel, requestedName: string): void {
     if (!this.allows(key, model)) {
-      throw new GatewayError('model_not_allowed', `The model '${requestedName}' is not allowed for this API key.`, 'model');
+      throw new GatewayError(
+        'model_not_allowed',
+        `The model '${requestedName}' is not allowed for this API key.`,
+        'model',
+      );
     }
   }
 
@@ -27,7 +31,11 @@ export class AllowlistsService {
    * allowlist (an agent cannot grant what it was not granted; a catalog model may be named by any of its
    * names). Returns the normalised list (null = none).
    */
-  validateGrant(requested: string[] | null | undefined, agentAllowlist: string[] | null, param = 'models'): string[] | null {
+  validateGrant(
+    requested: string[] | null | undefined,
+    agentAllowlist: string[] | null,
+    param = 'models',
+  ): string[] | null {
     if (!requested || requested.length === 0) return null;
     const list = [...new Set(requested.map((s) => s.trim()))];
     const bad = list.find((p) => !isValidPattern(p));

@@ -27,7 +27,11 @@ export class AdminTokensService implements OnModuleInit {
     });
   }
 
-  async issue(user: AdminUser, kind: 'session' | 'api', name: string | null = null): Promise<{ token: string; record: AdminToken }> {
+  async issue(
+    user: AdminUser,
+    kind: 'session' | 'api',
+    name: string | null = null,
+  ): Promise<{ token: string; record: AdminToken }> {
     const token = PREFIX[kind] + randomBase62(40);
     const record = await this.tokens.save(
       this.tokens.create({
@@ -56,18 +60,34 @@ export class AdminTokensService implements OnModuleInit {
   }
 
   private async load(hash: string): Promise<AdminPrincipal | null> {
-    const t = await this.tokens.findOne({ where: { token_hash: hash, revoked_at: IsNull() }, relations: { user: true } });
+    const t = await this.tokens.findOne({
+      where: { token_hash: hash, revoked_at: IsNull() },
+      relations: { user: true },
+    });
     if (!t || !t.user || t.user.disabled_at) return null;
     if (t.expires_at && t.expires_at.getTime() <= Date.now()) return null;
-    return { userId: t.user.id, email: t.user.email, role: t.user.role, agentId: t.user.agent_id, tokenId: t.id, tokenKind: t.kind };
+    return {
+      userId: t.user.id,
+      email: t.user.email,
+      role: t.user.role,
+      agentId: t.user.agent_id,
+      tokenId: t.id,
+      tokenKind: t.kind,
+    };
   }
 
   async listApiTokens(userId: string): Promise<AdminToken[]> {
-    return this.tokens.find({ where: { user_id: userId, kind: 'api', revoked_at: IsNull() }, order: { created_at: 'DESC' } });
+    return this.tokens.find({
+      where: { user_id: userId, kind: 'api', revoked_at: IsNull() },
+      order: { created_at: 'DESC' },
+    });
   }
 
   async revoke(userId: string, tokenId: string): Promise<void> {
-    const res = await this.tokens.update({ id: tokenId, user_id: userId, revoked_at: IsNull() }, { revoked_at: new Date() });
+    const res = await this.tokens.update(
+      { id: tokenId, user_id: userId, revoked_at: IsNull() },
+      { revoked_at: new Date() },
+    );
     if (!res.affected) throw new GatewayError('not_found', 'No such token.');
     await this.bus.publish('admin-token', tokenId);
   }

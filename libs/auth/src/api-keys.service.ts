@@ -81,9 +81,9 @@ export class ApiKeysService {
   /** Marks keys as used; called in batches by the usage writer, never on the request path. */
   async touch(keyIds: string[], at: Date): Promise<void> {
     if (!keyIds.length) return;
-    await this.keys.query(`UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1::uuid[]) AND (last_used_at IS NULL OR last_used_at < $2)`, [
-      keyIds,
-      at,
-    ]);
+    await this.keys.query(
+      `UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1::uuid[]) AND (last_used_at IS NULL OR last_used_at < $2)`,
+      [keyIds, at],
+    );
   }
 }

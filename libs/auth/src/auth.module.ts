@@ -23,7 +23,15 @@ import { KeyAuthService } from './key-auth.service';
     AdminLoginGuard,
     AdminAuthGuard,
   ],
-  exports: [KeyAuthService, ApiKeyGuard, ApiKeysService, AdminTokensService, AdminLoginGuard, AdminAuthGuard, TenancyModule],
+  exports: [
+    KeyAuthService,
+    ApiKeyGuard,
+    ApiKeysService,
+    AdminTokensService,
+    AdminLoginGuard,
+    AdminAuthGuard,
+    TenancyModule,
+  ],
 })
 export class AuthModule {}
 

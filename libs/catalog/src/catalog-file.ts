@@ -96,7 +96,11 @@ export function substituteEnv(text: string, env: Readonly<Record<string, string 
 }
 
 /** Parses and checks a catalog: schema, unique ids, routes to known providers, known fallbacks. */
-export function parseCatalog(yamlText: string, env: Readonly<Record<string, string | undefined>>, where = 'catalog'): CatalogFile {
+export function parseCatalog(
+  yamlText: string,
+  env: Readonly<Record<string, string | undefined>>,
+  where = 'catalog',
+): CatalogFile {
   let doc: unknown;
   try {
     doc = parse(substituteEnv(yamlText, env));
@@ -129,10 +133,12 @@ export function parseCatalog(yamlText: string, env: Readonly<Record<string, stri
   }
   for (const m of cat.models) {
     for (const r of m.routes) {
-      if (!providerIds.has(r.provider)) throw new CatalogFileError(`${where}: model ${m.id}: route to unknown provider ${r.provider}`);
+      if (!providerIds.has(r.provider))
+        throw new CatalogFileError(`${where}: model ${m.id}: route to unknown provider ${r.provider}`);
     }
     for (const f of m.fallbacks) {
-      if (!names.has(f)) throw new CatalogFileError(`${where}: model ${m.id}: fallback ${f} is not a model of this catalog`);
+      if (!names.has(f))
+        throw new CatalogFileError(`${where}: model ${m.id}: fallback ${f} is not a model of this catalog`);
     }
   }
   return cat;
@@ -143,7 +149,9 @@ export function readCatalogFile(path: string, env: Readonly<Record<string, strin
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new CatalogFileError(`CATALOG_FILE ${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new CatalogFileError(
+      `CATALOG_FILE ${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return parseCatalog(text, env, `CATALOG_FILE ${path}`);
 }

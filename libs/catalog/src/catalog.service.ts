@@ -72,7 +72,10 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
       this.logger.info({ providers: file.providers.length, models: file.models.length }, 'catalog file applied');
     }
     await this.reload();
-    this.bus.on('catalog', () => void this.reload().catch((e: unknown) => this.logger.warn({ err: e }, 'catalog reload failed')));
+    this.bus.on(
+      'catalog',
+      () => void this.reload().catch((e: unknown) => this.logger.warn({ err: e }, 'catalog reload failed')),
+    );
     this.timer = setInterval(() => void this.reload().catch(() => undefined), RELOAD_MS);
     this.timer.unref();
   }
@@ -87,7 +90,12 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   resolve(name: unknown, param = 'model'): ResolvedModel {
     if (typeof name !== 'string' || !name) throw new GatewayError('bad_request', 'model is required', param);
     const m = this.snap.byName.get(name);
-    if (!m) throw new GatewayError('model_not_found', `The model '${name}' does not exist. GET /v1/models lists the models you can use.`, param);
+    if (!m)
+      throw new GatewayError(
+        'model_not_found',
+        `The model '${name}' does not exist. GET /v1/models lists the models you can use.`,
+        param,
+      );
     return m;
   }
 
@@ -120,7 +128,15 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
           this.logger.error({ provider: p.id }, 'provider key cannot be decrypted with this MASTER_KEY: set it again');
         }
       }
-      pmap.set(p.id, { id: p.id, kind: p.kind, baseUrl: p.base_url.replace(/\/+$/, ''), apiKey, timeoutMs: p.timeout_ms, quirks: p.quirks ?? {}, enabled: p.enabled });
+      pmap.set(p.id, {
+        id: p.id,
+        kind: p.kind,
+        baseUrl: p.base_url.replace(/\/+$/, ''),
+        apiKey,
+        timeoutMs: p.timeout_ms,
+        quirks: p.quirks ?? {},
+        enabled: p.enabled,
+      });
     }
     const byName = new Map<string, ResolvedModel>();
     const list: ResolvedModel[] = [];
@@ -142,7 +158,12 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
         capabilities: m.capabilities ?? {},
         priceSpec: m.price,
         price,
-        routes: (m.routes ?? []).map((x) => ({ provider: x.provider, model: x.model, priority: x.priority ?? 0, weight: x.weight ?? 1 })),
+        routes: (m.routes ?? []).map((x) => ({
+          provider: x.provider,
+          model: x.model,
+          priority: x.priority ?? 0,
+          weight: x.weight ?? 1,
+        })),
         fallbacks: m.fallbacks ?? [],
         createdAt: m.created_at,
       };
@@ -156,7 +177,10 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
 
   async upsertCatalog(file: CatalogFile): Promise<void> {
     await this.db.transaction(async (m) => {
-      for (const p of file.providers) await m.getRepository(Provider).save(this.providerRecord(p, await m.getRepository(Provider).findOneBy({ id: p.id })));
+      for (const p of file.providers)
+        await m
+          .getRepository(Provider)
+          .save(this.providerRecord(p, await m.getRepository(Provider).findOneBy({ id: p.id })));
       for (const x of file.models) await m.getRepository(Model).save(this.modelRecord(x));
     });
     await this.bus.publish('catalog', '*');
@@ -173,7 +197,8 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async createProvider(input: ProviderInput): Promise<Provider> {
-    if (await this.providers.existsBy({ id: input.id })) throw new GatewayError('conflict', `provider ${input.id} exists`, 'id');
+    if (await this.providers.existsBy({ id: input.id }))
+      throw new GatewayError('conflict', `provider ${input.id} exists`, 'id');
     const saved = await this.providers.save(this.providerRecord(input, null));
     await this.bus.publish('catalog', input.id);
     return saved;
@@ -181,7 +206,15 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
 
   async updateProvider(id: string, changes: Partial<Omit<ProviderInput, 'id'>>): Promise<Provider> {
     const cur = await this.getProviderRecord(id);
-    const merged = { id, kind: cur.kind, base_url: cur.base_url, timeout_ms: cur.timeout_ms, enabled: cur.enabled, quirks: cur.quirks, ...changes };
+    const merged = {
+      id,
+      kind: cur.kind,
+      base_url: cur.base_url,
+      timeout_ms: cur.timeout_ms,
+      enabled: cur.enabled,
+      quirks: cur.quirks,
+      ...changes,
+    };
     const saved = await this.providers.save(this.providerRecord(merged as ProviderInput, cur));
     await this.bus.publish('catalog', id);
     return saved;
@@ -198,7 +231,8 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async createModel(input: ModelInput): Promise<Model> {
-    if (await this.models.existsBy({ id: input.id })) throw new GatewayError('conflict', `model ${input.id} exists`, 'id');
+    if (await this.models.existsBy({ id: input.id }))
+      throw new GatewayError('conflict', `model ${input.id} exists`, 'id');
     await this.checkModelRefs(input);
     const saved = await this.models.save(this.modelRecord(input));
     await this.bus.publish('catalog', input.id);
@@ -227,7 +261,8 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
 
   private async checkModelRefs(m: ModelInput): Promise<void> {
     for (const r of m.routes) {
-      if (!(await this.providers.existsBy({ id: r.provider }))) throw new GatewayError('bad_request', `route to unknown provider ${r.provider}`, 'routes');
+      if (!(await this.providers.existsBy({ id: r.provider })))
+        throw new GatewayError('bad_request', `route to unknown provider ${r.provider}`, 'routes');
     }
     for (const f of m.fallbacks) {
       if (f === m.id) throw new GatewayError('bad_request', 'a model cannot fall back to itself', 'fallbacks');

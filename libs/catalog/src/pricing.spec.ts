@@ -39,7 +39,9 @@ describe('pricing', () => {
     // budget 4500 nanos, input 10 tokens costs 1500, leaves 3000 = 5 tokens at 600 nanos
     expect(affordableOutputTokens(mini, 10, 4500n)).toBe(5);
     expect(affordableOutputTokens(mini, 10, 1500n)).toBe(0);
-    expect(costOf(mini, { inputTokens: 10, outputTokens: affordableOutputTokens(mini, 10, 4999n) })).toBeLessThanOrEqual(4999n);
+    expect(
+      costOf(mini, { inputTokens: 10, outputTokens: affordableOutputTokens(mini, 10, 4999n) }),
+    ).toBeLessThanOrEqual(4999n);
     expect(affordableOutputTokens(parsePrice({}), 10, 0n)).toBe(0);
     expect(affordableOutputTokens(parsePrice({ input_per_mtok: '1' }), 0, 1n)).toBe(Number.MAX_SAFE_INTEGER);
   });

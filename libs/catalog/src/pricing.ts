@@ -80,7 +80,8 @@ export function costOf(price: Price, u: MeteredUsage): bigint {
     cached * price.cachedInputPerMtok +
     BigInt(u.outputTokens) * price.outputPerMtok +
     BigInt(u.chars ?? 0) * price.per1kChars * 1000n +
-    (BigInt(u.images ?? 0) * price.perImage + BigInt(Math.ceil(u.seconds ?? 0)) * price.perSecond + price.perRequest) * MILLION;
+    (BigInt(u.images ?? 0) * price.perImage + BigInt(Math.ceil(u.seconds ?? 0)) * price.perSecond + price.perRequest) *
+      MILLION;
   return ceilDiv(micro, MILLION);
 }
 

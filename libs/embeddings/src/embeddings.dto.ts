@@ -14,8 +14,12 @@ export function inputProblem(v: unknown): string | null {
   const k = [...kinds][0];
   if (k === 'string') return v.some((s) => !(s as string).length) ? 'input strings must not be empty' : null;
   if (k === 'number') return v.every((n) => Number.isInteger(n)) ? null : 'token ids must be integers';
-  if (k === 'tokens') return v.every((a) => (a as unknown[]).length && (a as unknown[]).every((n) => Number.isInteger(n))) ? null : 'token arrays must hold integers';
-  if (k === 'object') return v.every((b) => typeof (b as { type?: unknown })?.type === 'string') ? null : 'input blocks must have a type';
+  if (k === 'tokens')
+    return v.every((a) => (a as unknown[]).length && (a as unknown[]).every((n) => Number.isInteger(n)))
+      ? null
+      : 'token arrays must hold integers';
+  if (k === 'object')
+    return v.every((b) => typeof (b as { type?: unknown })?.type === 'string') ? null : 'input blocks must have a type';
   return 'input must be a string or an array';
 }
 
@@ -28,7 +32,13 @@ export class EmbeddingsDto implements EmbeddingRequest {
   model!: string;
 
   @ApiProperty({ example: 'The quick brown fox' })
-  @ValidateBy({ name: 'isEmbeddingInput', validator: { validate: (v) => inputProblem(v) === null, defaultMessage: (a) => inputProblem(a?.value) ?? 'input is invalid' } })
+  @ValidateBy({
+    name: 'isEmbeddingInput',
+    validator: {
+      validate: (v) => inputProblem(v) === null,
+      defaultMessage: (a) => inputProblem(a?.value) ?? 'input is invalid',
+    },
+  })
   input!: EmbeddingRequest['input'];
 
   @ApiPropertyOptional({ enum: ['float', 'base64'] })
@@ -36,6 +46,11 @@ export class EmbeddingsDto implements EmbeddingRequest {
   @IsIn(['float', 'base64'], { message: 'encoding_format must be "float" or "base64"' })
   encoding_format?: 'float' | 'base64';
 
-  @ApiPropertyOptional() @IsOptional() @IsInt({ message: 'dimensions must be an integer' }) @Min(1) @Max(65536) dimensions?: number;
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt({ message: 'dimensions must be an integer' })
+  @Min(1)
+  @Max(65536)
+  dimensions?: number;
   @ApiPropertyOptional() @IsOptional() @IsString() user?: string;
 }

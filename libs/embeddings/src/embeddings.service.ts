@@ -37,42 +37,72 @@ export class EmbeddingsService {
     call.modelRequested = emb.model;
     const model = this.catalog.resolve(emb.model);
     if (model.kind !== 'embedding') {
-      throw new GatewayError('bad_request', `The model '${emb.model}' is a ${model.kind} model; /v1/embeddings needs an embedding model.`, 'model');
+      throw new GatewayError(
+        'bad_request',
+        `The model '${emb.model}' is a ${model.kind} model; /v1/embeddings needs an embedding model.`,
+        'model',
+      );
     }
     const blocks = Array.isArray(emb.input) && emb.input.some((x) => typeof x === 'object' && !Array.isArray(x));
     if (blocks && !model.capabilities.multimodal) {
-      throw new GatewayError('bad_request', `The model '${emb.model}' takes text only; image and video blocks need a multimodal embedding model.`, 'input');
+      throw new GatewayError(
+        'bad_request',
+        `The model '${emb.model}' takes text only; image and video blocks need a multimodal embedding model.`,
+        'input',
+      );
     }
-    if (emb.dimensions !== undefined && model.capabilities.dimensions !== undefined && emb.dimensions > model.capabilities.dimensions) {
-      throw new GatewayError('bad_request', `dimensions must be at most ${model.capabilities.dimensions} for '${emb.model}'.`, 'dimensions');
+    if (
+      emb.dimensions !== undefined &&
+      model.capabilities.dimensions !== undefined &&
+      emb.dimensions > model.capabilities.dimensions
+    ) {
+      throw new GatewayError(
+        'bad_request',
+        `dimensions must be at most ${model.capabilities.dimensions} for '${emb.model}'.`,
+        'dimensions',
+      );
     }
     const idem = await idempotencyStart(this.idempotency, req, res, body);
     if (idem === 'replayed') return;
-    const adm = await this.pipeline.admit({
-      req,
-      call,
-      key: call.key!,
-      model,
-      requestedName: emb.model,
-      inputTokens: estimateEmbeddingInputTokens(emb),
-      clientMaxOutput: null,
-      noOutput: true,
-    }).catch(async (e: unknown) => {
-      await idempotencyAbandon(this.idempotency, idem);
-      throw e;
-    });
+    const adm = await this.pipeline
+      .admit({
+        req,
+        call,
+        key: call.key!,
+        model,
+        requestedName: emb.model,
+        inputTokens: estimateEmbeddingInputTokens(emb),
+        clientMaxOutput: null,
+        noOutput: true,
+      })
+      .catch(async (e: unknown) => {
+        await idempotencyAbandon(this.idempotency, idem);
+        throw e;
+      });
     try {
       const served = await this.router.embeddings(emb, adm.attempts, { model: emb.model }, clientSignal(res));
       const r = served.response;
       if (!r.usage.prompt_tokens) {
-        const n = typeof emb.input === 'string' ? countText(emb.input) : (emb.input as unknown[]).reduce<number>((s, x) => s + (typeof x === 'string' ? countText(x) : 1), 0);
+        const n =
+          typeof emb.input === 'string'
+            ? countText(emb.input)
+            : (emb.input as unknown[]).reduce<number>((s, x) => s + (typeof x === 'string' ? countText(x) : 1), 0);
         r.usage = { prompt_tokens: n, total_tokens: n };
       }
       call.modelUsed = served.attempt.model.id;
       call.providerId = served.attempt.target.providerId;
       call.fallbackDepth = served.attempt.depth;
-      const cost = await this.pipeline.finish(adm, served.attempt.model, { inputTokens: r.usage.prompt_tokens, outputTokens: 0 });
-      await replyJson(res, { ...servedHeaders(adm, served.attempt, emb.model), 'x-credits-used': formatAmount(cost) }, r, this.idempotency, idem);
+      const cost = await this.pipeline.finish(adm, served.attempt.model, {
+        inputTokens: r.usage.prompt_tokens,
+        outputTokens: 0,
+      });
+      await replyJson(
+        res,
+        { ...servedHeaders(adm, served.attempt, emb.model), 'x-credits-used': formatAmount(cost) },
+        r,
+        this.idempotency,
+        idem,
+      );
     } catch (e) {
       this.pipeline.release(adm);
       await idempotencyAbandon(this.idempotency, idem);

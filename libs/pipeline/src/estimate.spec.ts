@@ -12,13 +12,26 @@ describe('hold estimates', () => {
     const base = estimateChatInputTokens({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
     const withImage = estimateChatInputTokens({
       model: 'm',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,' + 'A'.repeat(100000) } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,' + 'A'.repeat(100000) } },
+          ],
+        },
+      ],
     });
     expect(withImage - base).toBe(1600); // the image data itself is not counted as text
     const withTools = estimateChatInputTokens({
       model: 'm',
       messages: [{ role: 'user', content: 'hi' }],
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+        },
+      ],
     });
     expect(withTools).toBeGreaterThan(base + 20);
   });

@@ -35,11 +35,18 @@ export function estimateChatInputTokens(req: ChatRequest): number {
     images += t.images;
     audio += t.audio;
     const calls = (m as { tool_calls?: Array<{ function?: { arguments?: string; name?: string } }> }).tool_calls;
-    if (Array.isArray(calls)) for (const c of calls) chars += (c.function?.arguments?.length ?? 0) + (c.function?.name?.length ?? 0);
+    if (Array.isArray(calls))
+      for (const c of calls) chars += (c.function?.arguments?.length ?? 0) + (c.function?.name?.length ?? 0);
   }
   if (Array.isArray(req.tools)) chars += JSON.stringify(req.tools).length;
-  if (req.response_format && req.response_format.type === 'json_schema') chars += JSON.stringify(req.response_format).length;
-  return Math.ceil(chars / CHARS_PER_TOKEN) + PER_MESSAGE * req.messages.length + PER_IMAGE * images + PER_AUDIO_SECOND_BLOCK * audio;
+  if (req.response_format && req.response_format.type === 'json_schema')
+    chars += JSON.stringify(req.response_format).length;
+  return (
+    Math.ceil(chars / CHARS_PER_TOKEN) +
+    PER_MESSAGE * req.messages.length +
+    PER_IMAGE * images +
+    PER_AUDIO_SECOND_BLOCK * audio
+  );
 }
 
 export function estimateEmbeddingInputTokens(req: EmbeddingRequest): number {
@@ -51,7 +58,11 @@ export function estimateEmbeddingInputTokens(req: EmbeddingRequest): number {
     if (typeof x === 'string') total += Math.ceil(x.length / CHARS_PER_TOKEN) + 1;
     else if (typeof x === 'number') total += 1;
     else if (Array.isArray(x)) total += x.length;
-    else if (x && typeof x === 'object') total += typeof (x as { text?: unknown }).text === 'string' ? Math.ceil(((x as { text: string }).text.length) / CHARS_PER_TOKEN) : PER_IMAGE;
+    else if (x && typeof x === 'object')
+      total +=
+        typeof (x as { text?: unknown }).text === 'string'
+          ? Math.ceil((x as { text: string }).text.length / CHARS_PER_TOKEN)
+          : PER_IMAGE;
   }
   return Math.max(total, 1);
 }

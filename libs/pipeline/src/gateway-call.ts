@@ -6,14 +6,7 @@ import type { ResolvedModel } from '@switchyard/catalog';
 import type { MeteredUsage } from '@switchyard/catalog';
 
 export type Endpoint =
-  | 'chat.completions'
-  | 'messages'
-  | 'messages.count_tokens'
-  | 'embeddings'
-  | 'models'
-  | 'usage'
-  | 'credits'
-  | 'other';
+  'chat.completions' | 'messages' | 'messages.count_tokens' | 'embeddings' | 'models' | 'usage' | 'credits' | 'other';
 
 export interface GatewayCall {
   endpoint: Endpoint;

@@ -14,7 +14,12 @@ export interface IdempotencyHandle {
  * null: no Idempotency-Key; 'replayed': the first response was sent again (the caller stops here);
  * otherwise the handle to complete or abandon.
  */
-export async function idempotencyStart(idem: IdempotencyService, req: GatewayRequest, res: Response, body: unknown): Promise<IdempotencyHandle | null | 'replayed'> {
+export async function idempotencyStart(
+  idem: IdempotencyService,
+  req: GatewayRequest,
+  res: Response,
+  body: unknown,
+): Promise<IdempotencyHandle | null | 'replayed'> {
   const key = req.headers['idempotency-key'];
   if (typeof key !== 'string') return null;
   const scope = `key:${req.call!.key!.keyId}`;
@@ -26,7 +31,13 @@ export async function idempotencyStart(idem: IdempotencyService, req: GatewayReq
 }
 
 /** Sends a JSON answer, storing it first for replays when the request had an Idempotency-Key. */
-export async function replyJson(res: Response, headers: Record<string, string>, payload: unknown, idem: IdempotencyService, handle: IdempotencyHandle | null): Promise<void> {
+export async function replyJson(
+  res: Response,
+  headers: Record<string, string>,
+  payload: unknown,
+  idem: IdempotencyService,
+  handle: IdempotencyHandle | null,
+): Promise<void> {
   const bytes = Buffer.from(JSON.stringify(payload));
   if (handle) await idem.complete(handle.scope, handle.key, 200, headers, bytes);
   setHeaders(res, headers);

@@ -13,6 +13,16 @@ import { GatewayPipeline } from './pipeline.service';
 @Module({
   imports: [AuthModule, CatalogModule, AllowlistsModule, LimitsModule, RoutingModule, WalletsModule, UsageModule],
   providers: [GatewayPipeline, GatewayAuthGuard],
-  exports: [GatewayPipeline, GatewayAuthGuard, AuthModule, CatalogModule, AllowlistsModule, LimitsModule, RoutingModule, WalletsModule, UsageModule],
+  exports: [
+    GatewayPipeline,
+    GatewayAuthGuard,
+    AuthModule,
+    CatalogModule,
+    AllowlistsModule,
+    LimitsModule,
+    RoutingModule,
+    WalletsModule,
+    UsageModule,
+  ],
 })
 export class PipelineModule {}

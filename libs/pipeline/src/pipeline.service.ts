@@ -68,7 +68,8 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     let minimum = 0n;
     for (const m of models) {
       const w = costOf(m.price, { inputTokens: i.inputTokens, outputTokens: maxOut });
-      const least = i.clientMaxOutput !== null || i.noOutput ? w : costOf(m.price, { inputTokens: i.inputTokens, outputTokens: 1 });
+      const least =
+        i.clientMaxOutput !== null || i.noOutput ? w : costOf(m.price, { inputTokens: i.inputTokens, outputTokens: 1 });
       if (w > worst) worst = w;
       if (least > minimum) minimum = least;
     }
@@ -76,7 +77,10 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     i.call.settlement = new Promise<bigint>((resolve) => (i.call.settle = resolve));
     let outputCap: number | null = null;
     if (held && i.clientMaxOutput === null && !i.noOutput && held.amount < worst) {
-      outputCap = Math.max(1, Math.min(...models.map((m) => affordableOutputTokens(m.price, i.inputTokens, held.amount))));
+      outputCap = Math.max(
+        1,
+        Math.min(...models.map((m) => affordableOutputTokens(m.price, i.inputTokens, held.amount))),
+      );
     }
     return { requestId: i.req.id, key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
   }
@@ -87,11 +91,17 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
    * was produced, never more than its reservation. A request with no usage just returns its reservation.
    * Returns the amount charged. Calling it twice does nothing the second time.
    */
-  async finish(adm: Admission, served: ResolvedModel | undefined, usage: MeteredUsage | undefined, opts: { capAtHold?: boolean } = {}): Promise<bigint> {
+  async finish(
+    adm: Admission,
+    served: ResolvedModel | undefined,
+    usage: MeteredUsage | undefined,
+    opts: { capAtHold?: boolean } = {},
+  ): Promise<bigint> {
     if (adm.call.charged) return adm.call.charged;
     const cost = served && usage ? costOf(served.price, usage) : 0n;
     const charged = adm.held ? this.leases.finish(adm.held, cost, opts.capAtHold) : 0n;
-    if (!adm.held && cost > 0n) this.logger.error({ req_id: adm.requestId }, 'a priced request ran without a reservation');
+    if (!adm.held && cost > 0n)
+      this.logger.error({ req_id: adm.requestId }, 'a priced request ran without a reservation');
     adm.call.usage = usage;
     adm.call.charged = Promise.resolve(charged);
     adm.call.settle?.(adm.call.charged);

@@ -3,7 +3,11 @@ import type { Attempt } from '@switchyard/routing';
 import type { Admission } from './pipeline.service';
 
 /** Rate-limit headers, and which model served the request (x-model-used, x-fallback-from/-depth). */
-export function servedHeaders(adm: Admission, attempt: Attempt | undefined, requestedName: string): Record<string, string> {
+export function servedHeaders(
+  adm: Admission,
+  attempt: Attempt | undefined,
+  requestedName: string,
+): Record<string, string> {
   const h: Record<string, string> = { ...adm.rateHeaders };
   if (attempt) {
     h['x-model-used'] = attempt.model.id;

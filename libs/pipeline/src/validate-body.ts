@@ -8,7 +8,11 @@ export function validateBody<T extends object>(cls: new () => T, body: unknown):
     throw new GatewayError('bad_request', 'The request body must be a JSON object.');
   }
   const instance = Object.assign(new cls(), body);
-  const errors = validateSync(instance, { forbidUnknownValues: false, stopAtFirstError: true, validationError: { target: false, value: false } });
+  const errors = validateSync(instance, {
+    forbidUnknownValues: false,
+    stopAtFirstError: true,
+    validationError: { target: false, value: false },
+  });
   if (errors.length) {
     const { path, message } = firstError(errors[0]);
     throw new GatewayError('bad_request', message, path);

@@ -16,10 +16,34 @@ const sse = (kind: string, f: string): SseEvent[] => {
   return out;
 };
 
-const SAMPLES: Record<ProviderKind, { text: string; length: string; tools: string; streamText: string; streamTools: string; errorBody: string }> = {
-  openai: { text: 'chat-text.json', length: 'chat-length.json', tools: 'chat-tools.json', streamText: 'stream-text-usage.sse', streamTools: 'stream-tool-calls.sse', errorBody: 'error-context-length.json' },
-  anthropic: { text: 'message-text.json', length: 'message-max-tokens.json', tools: 'message-tool-use.json', streamText: 'stream-text.sse', streamTools: 'stream-tool-use.sse', errorBody: 'error-invalid-request.json' },
-  gemini: { text: 'generate-text.json', length: 'generate-max-tokens.json', tools: 'generate-function-call.json', streamText: 'stream-text.sse', streamTools: 'stream-function-call.sse', errorBody: 'error-400-invalid-argument.json' },
+const SAMPLES: Record<
+  ProviderKind,
+  { text: string; length: string; tools: string; streamText: string; streamTools: string; errorBody: string }
+> = {
+  openai: {
+    text: 'chat-text.json',
+    length: 'chat-length.json',
+    tools: 'chat-tools.json',
+    streamText: 'stream-text-usage.sse',
+    streamTools: 'stream-tool-calls.sse',
+    errorBody: 'error-context-length.json',
+  },
+  anthropic: {
+    text: 'message-text.json',
+    length: 'message-max-tokens.json',
+    tools: 'message-tool-use.json',
+    streamText: 'stream-text.sse',
+    streamTools: 'stream-tool-use.sse',
+    errorBody: 'error-invalid-request.json',
+  },
+  gemini: {
+    text: 'generate-text.json',
+    length: 'generate-max-tokens.json',
+    tools: 'generate-function-call.json',
+    streamText: 'stream-text.sse',
+    streamTools: 'stream-function-call.sse',
+    errorBody: 'error-400-invalid-argument.json',
+  },
 };
 
 const ctx = { now: () => 1_700_000_000_000, newId: (p: string) => `${p}-contract` };
@@ -70,12 +94,17 @@ describe.each(Object.keys(PROVIDER_ADAPTERS) as ProviderKind[])('adapter contrac
 
   it('streams tool calls as deltas with an index, the first carrying id and name', () => {
     const m = adapter.chat.streamMapper(ctx, meta);
-    const deltas = [...sse(kind, s.streamTools).flatMap((e) => m.push(e)), ...m.end()].flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    const deltas = [...sse(kind, s.streamTools).flatMap((e) => m.push(e)), ...m.end()].flatMap(
+      (c) => c.choices[0]?.delta.tool_calls ?? [],
+    );
     expect(deltas.length).toBeGreaterThan(0);
     expect(deltas[0].index).toBe(0);
     expect(deltas[0].id).toBeTruthy();
     expect(deltas[0].function?.name).toBeTruthy();
-    const args = deltas.filter((d) => d.index === 0).map((d) => d.function?.arguments ?? '').join('');
+    const args = deltas
+      .filter((d) => d.index === 0)
+      .map((d) => d.function?.arguments ?? '')
+      .join('');
     expect(() => JSON.parse(args) as unknown).not.toThrow();
   });
 
@@ -86,7 +115,9 @@ describe.each(Object.keys(PROVIDER_ADAPTERS) as ProviderKind[])('adapter contrac
     const bad = adapter.chat.mapError(400, json(kind, s.errorBody));
     expect(bad).toMatchObject({ retryable: false, code: 'bad_request' });
     expect(bad.message.length).toBeGreaterThan(0);
-    const creds = adapter.chat.mapError(401, { error: { message: 'invalid key sk-live-abcdefghijklmnop at https://internal.example.com' } });
+    const creds = adapter.chat.mapError(401, {
+      error: { message: 'invalid key sk-live-abcdefghijklmnop at https://internal.example.com' },
+    });
     expect(creds.message).not.toMatch(/sk-live|internal\.example|https?:/);
   });
 

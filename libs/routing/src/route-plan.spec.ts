@@ -1,7 +1,12 @@
 import { parsePrice, ResolvedModel, ResolvedProvider } from '@switchyard/catalog';
 import { orderRoutes, planAttempts } from './route-plan';
 
-function model(id: string, routes: Array<[string, string, number, number]>, fallbacks: string[] = [], kind: ResolvedModel['kind'] = 'chat'): ResolvedModel {
+function model(
+  id: string,
+  routes: Array<[string, string, number, number]>,
+  fallbacks: string[] = [],
+  kind: ResolvedModel['kind'] = 'chat',
+): ResolvedModel {
   return {
     id,
     kind,
@@ -15,7 +20,14 @@ function model(id: string, routes: Array<[string, string, number, number]>, fall
     createdAt: new Date(0),
   };
 }
-const prov = (id: string, enabled = true): ResolvedProvider => ({ id, kind: 'openai', baseUrl: `http://${id}`, timeoutMs: 1000, quirks: {}, enabled });
+const prov = (id: string, enabled = true): ResolvedProvider => ({
+  id,
+  kind: 'openai',
+  baseUrl: `http://${id}`,
+  timeoutMs: 1000,
+  quirks: {},
+  enabled,
+});
 
 describe('route plan', () => {
   const providers = new Map(['a', 'b', 'c', 'off'].map((id) => [id, prov(id, id !== 'off')]));
@@ -24,7 +36,18 @@ describe('route plan', () => {
 
   beforeEach(() => {
     models.clear();
-    models.set('main', model('main', [['b', 'main-b', 1, 1], ['a', 'main-a', 0, 1], ['off', 'main-off', 0, 1]], ['fb', 'emb', 'missing', 'main']));
+    models.set(
+      'main',
+      model(
+        'main',
+        [
+          ['b', 'main-b', 1, 1],
+          ['a', 'main-a', 0, 1],
+          ['off', 'main-off', 0, 1],
+        ],
+        ['fb', 'emb', 'missing', 'main'],
+      ),
+    );
     models.set('fb', model('fb', [['c', 'fb-c', 0, 1]]));
     models.set('emb', model('emb', [['a', 'emb-a', 0, 1]], [], 'embedding'));
   });
@@ -50,7 +73,7 @@ describe('route plan', () => {
       { id: 'light', priority: 0, weight: 1 },
     ];
     let seed = 42;
-    const rng = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rng = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     let heavyFirst = 0;
     for (let i = 0; i < 10_000; i++) if (orderRoutes(routes, rng)[0].id === 'heavy') heavyFirst++;
     expect(heavyFirst / 10_000).toBeGreaterThan(0.87);

@@ -69,7 +69,12 @@ export class UpstreamRouter implements OnApplicationShutdown {
     return PROVIDER_ADAPTERS[a.target.kind];
   }
 
-  async chat(req: ChatRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<Served & { completion: ChatCompletion }> {
+  async chat(
+    req: ChatRequest,
+    attempts: Attempt[],
+    meta: ChatResultMeta,
+    signal: AbortSignal,
+  ): Promise<Served & { completion: ChatCompletion }> {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: false });
@@ -79,7 +84,12 @@ export class UpstreamRouter implements OnApplicationShutdown {
     });
   }
 
-  async chatStream(req: ChatRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<ChatStream> {
+  async chatStream(
+    req: ChatRequest,
+    attempts: Attempt[],
+    meta: ChatResultMeta,
+    signal: AbortSignal,
+  ): Promise<ChatStream> {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: true });
@@ -121,7 +131,12 @@ export class UpstreamRouter implements OnApplicationShutdown {
     });
   }
 
-  async embeddings(req: EmbeddingRequest, attempts: Attempt[], meta: ChatResultMeta, signal: AbortSignal): Promise<Served & { response: EmbeddingResponse }> {
+  async embeddings(
+    req: EmbeddingRequest,
+    attempts: Attempt[],
+    meta: ChatResultMeta,
+    signal: AbortSignal,
+  ): Promise<Served & { response: EmbeddingResponse }> {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).embeddings;
       if (!adapter) throw new AdapterRequestError(`provider kind ${a.target.kind} has no embeddings`);
@@ -132,7 +147,12 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   /** Sends one call; a non-2xx answer becomes a typed error (bad_request stops, the rest fall through). */
-  async send(a: Attempt, call: UpstreamCall, signal: AbortSignal, mapError: ProviderAdapter['chat']['mapError']): Promise<UpstreamResponse> {
+  async send(
+    a: Attempt,
+    call: UpstreamCall,
+    signal: AbortSignal,
+    mapError: ProviderAdapter['chat']['mapError'],
+  ): Promise<UpstreamResponse> {
     const started = process.hrtime.bigint();
     let res: UpstreamResponse;
     try {
@@ -154,11 +174,18 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 
   private observe(a: Attempt, started: bigint, outcome: string): void {
-    this.metrics.upstreamDuration.observe({ provider: a.target.providerId, outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.upstreamDuration.observe(
+      { provider: a.target.providerId, outcome },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
   }
 
   /** Tries each attempt in order; returns the first success or throws the reason they all failed. */
-  async tryEach<T extends Served>(attempts: Attempt[], signal: AbortSignal, one: (a: Attempt) => Promise<T>): Promise<T> {
+  async tryEach<T extends Served>(
+    attempts: Attempt[],
+    signal: AbortSignal,
+    one: (a: Attempt) => Promise<T>,
+  ): Promise<T> {
     if (!attempts.length) throw new GatewayError('upstream_error', 'No upstream route is available for this model.');
     let last: Failure | undefined;
     let requestError: GatewayError | undefined;
@@ -191,7 +218,8 @@ function withModel(req: ChatRequest, a: Attempt): ChatRequest {
 
 function toFailure(e: unknown): Failure {
   if (e instanceof TransportError) return { code: e.code, message: e.message };
-  if (e instanceof UpstreamMalformedError) return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
+  if (e instanceof UpstreamMalformedError)
+    return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
   if (e instanceof UpstreamStreamError) return { code: 'upstream_error', message: e.message };
   return classifyTransportError(e);
 }

@@ -32,7 +32,11 @@ export class TenancyService {
 
   // ---- agents (platform admin) ----
 
-  async createAgent(input: { name: string; email: string; password: string }): Promise<{ agent: Agent; user: AdminUser }> {
+  async createAgent(input: {
+    name: string;
+    email: string;
+    password: string;
+  }): Promise<{ agent: Agent; user: AdminUser }> {
     const password_hash = await hashPassword(input.password);
     return this.db.transaction(async (m) => {
       const agent = await m.save(m.create(Agent, { name: input.name, allowlist: null }));
@@ -42,7 +46,8 @@ export class TenancyService {
         );
         return { agent, user };
       } catch (e) {
-        if ((e as { code?: string }).code === '23505') throw new GatewayError('conflict', 'an admin user with this email already exists', 'email');
+        if ((e as { code?: string }).code === '23505')
+          throw new GatewayError('conflict', 'an admin user with this email already exists', 'email');
         throw e;
       }
     });
@@ -50,7 +55,11 @@ export class TenancyService {
 
   async listAgents(cursor: string | undefined, limit: number): Promise<Page<Agent>> {
     const pos = decodeCursor(cursor);
-    const qb = this.agents.createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').take(limit + 1);
+    const qb = this.agents
+      .createQueryBuilder('a')
+      .orderBy('a.created_at', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .take(limit + 1);
     if (pos) qb.where('(a.created_at, a.id) < (:at::timestamptz, :id::uuid)', pos);
     return toPage(await qb.getMany(), limit);
   }
@@ -82,7 +91,8 @@ export class TenancyService {
   async createWorkspace(p: AdminPrincipal, input: { name: string; agent_id?: string }): Promise<Workspace> {
     let agentId: string;
     if (isPlatformAdmin(p)) {
-      if (!input.agent_id) throw new GatewayError('bad_request', 'agent_id is required for a platform admin', 'agent_id');
+      if (!input.agent_id)
+        throw new GatewayError('bad_request', 'agent_id is required for a platform admin', 'agent_id');
       agentId = (await this.getAgent(p, input.agent_id)).id;
     } else {
       if (input.agent_id && input.agent_id !== p.agentId) throw notFound('agent');
@@ -91,9 +101,16 @@ export class TenancyService {
     return this.workspaces.save(this.workspaces.create({ name: input.name, agent_id: agentId, allowlist: null }));
   }
 
-  async listWorkspaces(p: AdminPrincipal, q: { cursor?: string; limit: number; search?: string; agent_id?: string }): Promise<Page<Workspace>> {
+  async listWorkspaces(
+    p: AdminPrincipal,
+    q: { cursor?: string; limit: number; search?: string; agent_id?: string },
+  ): Promise<Page<Workspace>> {
     const pos = decodeCursor(q.cursor);
-    const qb = this.workspaces.createQueryBuilder('w').orderBy('w.created_at', 'DESC').addOrderBy('w.id', 'DESC').take(q.limit + 1);
+    const qb = this.workspaces
+      .createQueryBuilder('w')
+      .orderBy('w.created_at', 'DESC')
+      .addOrderBy('w.id', 'DESC')
+      .take(q.limit + 1);
     if (!isPlatformAdmin(p)) qb.andWhere('w.agent_id = :agent', { agent: p.agentId });
     else if (q.agent_id) qb.andWhere('w.agent_id = :agent', { agent: q.agent_id });
     if (q.search) qb.andWhere('w.name ILIKE :s', { s: `%${q.search.replace(/[%_\\]/g, (c) => '\\' + c)}%` });
@@ -108,7 +125,11 @@ export class TenancyService {
     return ws;
   }
 
-  async updateWorkspace(p: AdminPrincipal, id: string, changes: WorkspaceChanges & { allowlist?: string[] | null }): Promise<Workspace> {
+  async updateWorkspace(
+    p: AdminPrincipal,
+    id: string,
+    changes: WorkspaceChanges & { allowlist?: string[] | null },
+  ): Promise<Workspace> {
     const ws = await this.getWorkspace(p, id);
     Object.assign(ws, changes);
     const saved = await this.workspaces.save(ws);
@@ -127,7 +148,9 @@ export class TenancyService {
   }
 
   async createPlatformAdmin(email: string, password: string): Promise<AdminUser> {
-    return this.users.save(this.users.create({ email, password_hash: await hashPassword(password), role: 'platform_admin', agent_id: null }));
+    return this.users.save(
+      this.users.create({ email, password_hash: await hashPassword(password), role: 'platform_admin', agent_id: null }),
+    );
   }
 }
 

@@ -30,7 +30,14 @@ export class LeaseRepository {
    * request at hand; never less than `need`. Computed from the wallet row's own columns (see STALE_CHECK
    * in ledger.repository.ts).
    */
-  async grow(p: { workspaceId: string; holdId: string; ideal: bigint; full: bigint; need: bigint; ttlMs: number }): Promise<LeaseGrowth> {
+  async grow(p: {
+    workspaceId: string;
+    holdId: string;
+    ideal: bigint;
+    full: bigint;
+    need: bigint;
+    ttlMs: number;
+  }): Promise<LeaseGrowth> {
     const amount = `LEAST($2::bigint, GREATEST($3::bigint, (a.balance - a.held) / 2), a.balance - a.held)`;
     const rows = (await this.db.query(
       `WITH acc AS (
@@ -53,7 +60,12 @@ export class LeaseRepository {
     )) as Array<{ id: string; status: 'active' | 'suspended'; available: string; granted: string | null }>;
     const r = rows[0];
     if (!r) return { status: null, available: 0n, accountId: null, granted: null };
-    return { status: r.status, available: BigInt(r.available), accountId: r.id, granted: r.granted === null ? null : BigInt(r.granted) };
+    return {
+      status: r.status,
+      available: BigInt(r.available),
+      accountId: r.id,
+      granted: r.granted === null ? null : BigInt(r.granted),
+    };
   }
 
   /**
@@ -62,16 +74,23 @@ export class LeaseRepository {
    * ledger transaction with balanced entries records it. Charges whose lease row is gone (swept after the
    * process stalled) are taken from what the wallet still has available. Returns the amount posted per hold.
    */
-  async charge(charges: LeaseCharge[], revenueId: string, reference: string, metadata: Record<string, unknown>, ttlMs: number): Promise<Map<string, bigint>> {
+  async charge(
+    charges: LeaseCharge[],
+    revenueId: string,
+    reference: string,
+    metadata: Record<string, unknown>,
+    ttlMs: number,
+  ): Promise<Map<string, bigint>> {
     const live = charges.filter((c) => c.amount > 0n);
     const posted = new Map<string, bigint>();
     if (!live.length) return posted;
     await this.db.transaction(async (m) => {
       const accountIds = [...new Set(live.map((c) => c.accountId))].sort();
       // wallet rows locked in id order; each statement below sees them as locked (a fresh snapshot)
-      const locked = (await m.query(`SELECT id, (balance - held)::text AS available FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [
-        accountIds,
-      ])) as Array<{ id: string; available: string }>;
+      const locked = (await m.query(
+        `SELECT id, (balance - held)::text AS available FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        [accountIds],
+      )) as Array<{ id: string; available: string }>;
       const available = new Map(locked.map((r) => [r.id, BigInt(r.available)]));
       const found = (await m.query(
         `WITH u AS (
@@ -105,17 +124,20 @@ export class LeaseRepository {
            FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(id, charged, from_hold) WHERE a.id = v.id`,
         [ids, charged.map(String), ids.map((i) => perAccount.get(i)!.fromHold.toString())],
       );
-      const tx = (await m.query(`INSERT INTO ledger_transactions (kind, reference, metadata) VALUES ('usage', $1, $2::jsonb) RETURNING id`, [
-        reference,
-        JSON.stringify(metadata),
-      ])) as Array<{ id: string }>;
+      const tx = (await m.query(
+        `INSERT INTO ledger_transactions (kind, reference, metadata) VALUES ('usage', $1, $2::jsonb) RETURNING id`,
+        [reference, JSON.stringify(metadata)],
+      )) as Array<{ id: string }>;
       await m.query(
         `INSERT INTO ledger_entries (transaction_id, account_id, amount)
          SELECT $1::uuid, v.id, -v.amount FROM unnest($2::uuid[], $3::bigint[]) AS v(id, amount) WHERE v.amount <> 0
          UNION ALL SELECT $1::uuid, $4::uuid, $5::bigint`,
         [tx[0].id, ids, charged.map(String), revenueId, total.toString()],
       );
-      await m.query(`UPDATE accounts SET balance = balance + $2::bigint, updated_at = now() WHERE id = $1`, [revenueId, total.toString()]);
+      await m.query(`UPDATE accounts SET balance = balance + $2::bigint, updated_at = now() WHERE id = $1`, [
+        revenueId,
+        total.toString(),
+      ]);
     });
     return posted;
   }

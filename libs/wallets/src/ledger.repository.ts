@@ -57,7 +57,12 @@ export class LedgerRepository {
     return id;
   }
 
-  async ensureWallet(type: Exclude<AccountType, 'system'>, ownerId: string, currency: string, m: EntityManager = this.db.manager): Promise<string> {
+  async ensureWallet(
+    type: Exclude<AccountType, 'system'>,
+    ownerId: string,
+    currency: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<string> {
     const rows = (await m.query(
       `WITH ins AS (
          INSERT INTO accounts (type, owner_id, currency) VALUES ($1, $2, $3)
@@ -74,7 +79,14 @@ export class LedgerRepository {
    * Reserves up to `worst` (at least `minimum`) of the workspace's available balance. One statement: the
    * wallet row is locked, the grant computed from its latest values, `held` raised and the hold written.
    */
-  async placeHold(p: { workspaceId: string; holdId: string; worst: bigint; minimum: bigint; requestId: string; ttlMs: number }): Promise<HoldResult> {
+  async placeHold(p: {
+    workspaceId: string;
+    holdId: string;
+    worst: bigint;
+    minimum: bigint;
+    requestId: string;
+    ttlMs: number;
+  }): Promise<HoldResult> {
     const rows = (await this.db.query(
       `WITH acc AS (
          SELECT id, status, balance - held AS available FROM accounts
@@ -105,7 +117,12 @@ export class LedgerRepository {
    * Ends a hold: charges `cost` (never more than the hold plus what is still available) to revenue and
    * releases the rest. Returns the amount charged, or null when the hold no longer exists (swept).
    */
-  async settleHold(p: { holdId: string; cost: bigint; reference: string; metadata: Record<string, unknown> }): Promise<bigint | null> {
+  async settleHold(p: {
+    holdId: string;
+    cost: bigint;
+    reference: string;
+    metadata: Record<string, unknown>;
+  }): Promise<bigint | null> {
     const rows = (await this.db.query(
       `WITH lock_first AS (
          -- the wallet row before the hold row, as every movement does (see the lock order above)
@@ -139,7 +156,12 @@ export class LedgerRepository {
   }
 
   /** Usage whose hold was already swept: charge what is available, at most once per reference. */
-  async chargeWithoutHold(p: { workspaceId: string; cost: bigint; reference: string; metadata: Record<string, unknown> }): Promise<bigint> {
+  async chargeWithoutHold(p: {
+    workspaceId: string;
+    cost: bigint;
+    reference: string;
+    metadata: Record<string, unknown>;
+  }): Promise<bigint> {
     if (p.cost <= 0n) return 0n;
     const rows = (await this.db.query(
       `WITH acc AS (
@@ -172,7 +194,10 @@ export class LedgerRepository {
   async sweepExpiredHolds(limit = 1000): Promise<number> {
     return this.db.transaction(async (m) => {
       // wallet rows first (in id order), then the hold rows, like every other movement
-      const due = (await m.query(`SELECT DISTINCT account_id FROM (SELECT account_id FROM holds WHERE expires_at < now() LIMIT $1) d`, [limit])) as Array<{
+      const due = (await m.query(
+        `SELECT DISTINCT account_id FROM (SELECT account_id FROM holds WHERE expires_at < now() LIMIT $1) d`,
+        [limit],
+      )) as Array<{
         account_id: string;
       }>;
       if (!due.length) return 0;
@@ -187,7 +212,10 @@ export class LedgerRepository {
       const byAccount = new Map<string, bigint>();
       for (const h of holds) byAccount.set(h.account_id, (byAccount.get(h.account_id) ?? 0n) + BigInt(h.amount));
       for (const [id, amount] of byAccount) {
-        await m.query(`UPDATE accounts SET held = held - $2::bigint, updated_at = now() WHERE id = $1`, [id, amount.toString()]);
+        await m.query(`UPDATE accounts SET held = held - $2::bigint, updated_at = now() WHERE id = $1`, [
+          id,
+          amount.toString(),
+        ]);
       }
       return holds.length;
     });
@@ -200,7 +228,9 @@ export class LedgerRepository {
    * a wallet source must have the funds available and be active. Returns the transaction id, or null
    * when `reference` was already used for this kind (the movement happened before: nothing is done).
    */
-  async move(p: Movement & { from: string; to: string; amount: bigint; sourceMustCover: boolean }): Promise<string | null> {
+  async move(
+    p: Movement & { from: string; to: string; amount: bigint; sourceMustCover: boolean },
+  ): Promise<string | null> {
     if (p.amount <= 0n) throw new RangeError('amount must be positive');
     return this.db.transaction(async (m) => {
       const locked = (await m.query(
@@ -233,8 +263,15 @@ export class LedgerRepository {
     });
   }
 
-  async transactionByReference(kind: TransactionKind, reference: string, m: EntityManager = this.db.manager): Promise<string | null> {
-    const rows = (await m.query(`SELECT id FROM ledger_transactions WHERE kind = $1 AND reference = $2`, [kind, reference])) as Array<{ id: string }>;
+  async transactionByReference(
+    kind: TransactionKind,
+    reference: string,
+    m: EntityManager = this.db.manager,
+  ): Promise<string | null> {
+    const rows = (await m.query(`SELECT id FROM ledger_transactions WHERE kind = $1 AND reference = $2`, [
+      kind,
+      reference,
+    ])) as Array<{ id: string }>;
     return rows[0]?.id ?? null;
   }
 

@@ -141,7 +141,10 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
       }
     } catch (e) {
       this.retryAt = Date.now() + 1000;
-      this.logger.error({ err: (e as Error).message }, 'posting lease charges failed: retrying (requests are still served from leases)');
+      this.logger.error(
+        { err: (e as Error).message },
+        'posting lease charges failed: retrying (requests are still served from leases)',
+      );
     }
   }
 
@@ -149,11 +152,24 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   private lost(l: Lease, unposted: bigint): void {
     l.amount = 0n;
     this.retire(l);
-    if (unposted > 0n) this.logger.error({ workspace_id: l.workspaceId, unposted: formatAmount(unposted) }, 'lease expired before its charges were posted');
+    if (unposted > 0n)
+      this.logger.error(
+        { workspace_id: l.workspaceId, unposted: formatAmount(unposted) },
+        'lease expired before its charges were posted',
+      );
   }
 
   private create(workspaceId: string): Lease {
-    const l: Lease = { workspaceId, holdId: randomUUID(), accountId: null, amount: 0n, reserved: 0n, pending: 0n, pendingRequests: 0, lastActive: Date.now() };
+    const l: Lease = {
+      workspaceId,
+      holdId: randomUUID(),
+      accountId: null,
+      amount: 0n,
+      reserved: 0n,
+      pending: 0n,
+      pendingRequests: 0,
+      lastActive: Date.now(),
+    };
     this.active.set(workspaceId, l);
     return l;
   }
@@ -173,10 +189,19 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
     l.growing = (async () => {
       let g;
       try {
-        g = await this.repo.grow({ workspaceId: l.workspaceId, holdId: l.holdId, ideal, full, need, ttlMs: this.config.lease.ttlMs });
+        g = await this.repo.grow({
+          workspaceId: l.workspaceId,
+          holdId: l.holdId,
+          ideal,
+          full,
+          need,
+          ttlMs: this.config.lease.ttlMs,
+        });
       } catch (e) {
         this.logger.error({ err: (e as Error).message }, 'growing a wallet lease failed');
-        throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, { 'Retry-After': '5' });
+        throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
+          'Retry-After': '5',
+        });
       }
       if (g.status === 'suspended') {
         this.retire(l);
@@ -252,7 +277,12 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   private async heartbeat(): Promise<void> {
     const live = [...this.active.values(), ...this.retired].filter((l) => l.accountId);
     try {
-      const gone = new Set(await this.repo.heartbeat(live.map((l) => l.holdId), this.config.lease.ttlMs));
+      const gone = new Set(
+        await this.repo.heartbeat(
+          live.map((l) => l.holdId),
+          this.config.lease.ttlMs,
+        ),
+      );
       for (const l of live) if (gone.has(l.holdId) && l.amount > 0n) this.lost(l, 0n);
     } catch {
       // the next heartbeat tries again; the TTL is four heartbeats long
@@ -264,7 +294,8 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
     for (const t of this.timers) clearInterval(t);
     for (const l of [...this.active.values()]) this.retire(l);
     const until = Date.now() + this.config.shutdownGraceMs;
-    while ([...this.retired].some((l) => l.reserved > 0n) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while ([...this.retired].some((l) => l.reserved > 0n) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     this.retryAt = 0;
     await this.flush();
     await this.housekeeping();
@@ -276,6 +307,12 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
 
   /** For tests and tools: what this process holds. */
   snapshot(): Array<{ workspaceId: string; amount: bigint; reserved: bigint; pending: bigint; retired: boolean }> {
-    return [...this.active.values(), ...this.retired].map((l) => ({ workspaceId: l.workspaceId, amount: l.amount, reserved: l.reserved, pending: l.pending, retired: this.retired.has(l) }));
+    return [...this.active.values(), ...this.retired].map((l) => ({
+      workspaceId: l.workspaceId,
+      amount: l.amount,
+      reserved: l.reserved,
+      pending: l.pending,
+      retired: this.retired.has(l),
+    }));
   }
 }

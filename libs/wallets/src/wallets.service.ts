@@ -62,9 +62,12 @@ export class WalletsService implements OnModuleInit {
       r = await this.ledger.placeHold({ workspaceId, holdId, worst, minimum, requestId, ttlMs: this.config.holdTtlMs });
     } catch (e) {
       this.logger.error({ err: (e as Error).message }, 'placing a hold failed');
-      throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, { 'Retry-After': '5' });
+      throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
+        'Retry-After': '5',
+      });
     }
-    if (r.status === 'suspended') throw new GatewayError('wallet_suspended', 'This workspace wallet is suspended. Contact your agent or admin.');
+    if (r.status === 'suspended')
+      throw new GatewayError('wallet_suspended', 'This workspace wallet is suspended. Contact your agent or admin.');
     if (r.granted === null) {
       throw new GatewayError(
         'insufficient_balance',
@@ -78,7 +81,13 @@ export class WalletsService implements OnModuleInit {
    * Charges the metered cost (capped by the hold plus what is available) and releases the rest.
    * `reference` is unique per request served (not a client-supplied request id): it makes the charge once.
    */
-  async settle(held: HeldFunds | null, workspaceId: string, cost: bigint, reference: string, metadata: Record<string, unknown>): Promise<bigint> {
+  async settle(
+    held: HeldFunds | null,
+    workspaceId: string,
+    cost: bigint,
+    reference: string,
+    metadata: Record<string, unknown>,
+  ): Promise<bigint> {
     if (!held) {
       // a free request, or one that had no hold: charge what is available (reference makes it once)
       return cost > 0n ? this.ledger.chargeWithoutHold({ workspaceId, cost, reference, metadata }) : 0n;
@@ -103,32 +112,72 @@ export class WalletsService implements OnModuleInit {
     const r = rows[0] ?? { balance: '0', held: '0', status: 'active' as const };
     const balance = BigInt(r.balance);
     const held = BigInt(r.held);
-    return { balance: formatAmount(balance), held: formatAmount(held), available: formatAmount(balance - held), currency: this.config.currency, status: r.status };
+    return {
+      balance: formatAmount(balance),
+      held: formatAmount(held),
+      available: formatAmount(balance - held),
+      currency: this.config.currency,
+      status: r.status,
+    };
   }
 
   /** Platform admin: mints credit from the treasury into a wallet. */
-  async credit(owner: WalletOwner, amount: bigint, p: { note?: string | null; actorId: string; reference: string | null }): Promise<string> {
+  async credit(
+    owner: WalletOwner,
+    amount: bigint,
+    p: { note?: string | null; actorId: string; reference: string | null },
+  ): Promise<string> {
     const to = await this.ledger.ensureWallet(owner.type, owner.id, this.config.currency);
-    return this.moveOnce({ kind: 'recharge', from: this.ledger.system('treasury'), to, amount, sourceMustCover: false, ...p });
+    return this.moveOnce({
+      kind: 'recharge',
+      from: this.ledger.system('treasury'),
+      to,
+      amount,
+      sourceMustCover: false,
+      ...p,
+    });
   }
 
   /** Agent: moves credit from its own wallet into one of its workspaces' (402 when it lacks funds). */
-  async transfer(agentId: string, workspaceId: string, amount: bigint, p: { note?: string | null; actorId: string; reference: string | null }): Promise<string> {
+  async transfer(
+    agentId: string,
+    workspaceId: string,
+    amount: bigint,
+    p: { note?: string | null; actorId: string; reference: string | null },
+  ): Promise<string> {
     const from = await this.ledger.ensureWallet('agent', agentId, this.config.currency);
     const to = await this.ledger.ensureWallet('workspace', workspaceId, this.config.currency);
     try {
       return await this.moveOnce({ kind: 'transfer', from, to, amount, sourceMustCover: true, ...p });
     } catch (e) {
-      if (e instanceof InsufficientFundsError) throw new GatewayError('insufficient_balance', "The agent's wallet does not hold enough to recharge this workspace.", 'amount');
+      if (e instanceof InsufficientFundsError)
+        throw new GatewayError(
+          'insufficient_balance',
+          "The agent's wallet does not hold enough to recharge this workspace.",
+          'amount',
+        );
       if (e instanceof SuspendedError) throw new GatewayError('wallet_suspended', "The agent's wallet is suspended.");
       throw e;
     }
   }
 
   /** Stripe top-up: credits a paid checkout session once, whatever the number of webhook deliveries. */
-  async creditStripe(workspaceId: string, amount: bigint, sessionId: string, metadata: Record<string, unknown>): Promise<{ transactionId: string; created: boolean }> {
+  async creditStripe(
+    workspaceId: string,
+    amount: bigint,
+    sessionId: string,
+    metadata: Record<string, unknown>,
+  ): Promise<{ transactionId: string; created: boolean }> {
     const to = await this.ledger.ensureWallet('workspace', workspaceId, this.config.currency);
-    const id = await this.ledger.move({ kind: 'stripe_topup', reference: sessionId, from: this.ledger.system('stripe_clearing'), to, amount, sourceMustCover: false, metadata });
+    const id = await this.ledger.move({
+      kind: 'stripe_topup',
+      reference: sessionId,
+      from: this.ledger.system('stripe_clearing'),
+      to,
+      amount,
+      sourceMustCover: false,
+      metadata,
+    });
     if (id) return { transactionId: id, created: true };
     return { transactionId: (await this.ledger.transactionByReference('stripe_topup', sessionId))!, created: false };
   }
@@ -141,10 +190,15 @@ export class WalletsService implements OnModuleInit {
     return this.view(owner);
   }
 
-  async transactions(owner: WalletOwner, cursor: string | undefined, limit: number): Promise<{ data: TransactionView[]; next_cursor: string | null }> {
+  async transactions(
+    owner: WalletOwner,
+    cursor: string | undefined,
+    limit: number,
+  ): Promise<{ data: TransactionView[]; next_cursor: string | null }> {
     let before: string | null = null;
     if (cursor) {
-      if (!/^\d{1,19}$/.test(cursor)) throw new GatewayError('bad_request', 'cursor is not a cursor returned by this API', 'cursor');
+      if (!/^\d{1,19}$/.test(cursor))
+        throw new GatewayError('bad_request', 'cursor is not a cursor returned by this API', 'cursor');
       before = cursor;
     }
     const rows = (await this.db.query(

@@ -15,7 +15,12 @@ export class AdminClient {
     public token?: string,
   ) {}
 
-  async call<T = Json>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+  async call<T = Json>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply<T>> {
     const res = await fetch(this.base + path, {
       method,
       headers: {
@@ -36,7 +41,8 @@ export class AdminClient {
   }
 
   get = <T = Json>(path: string) => this.call<T>('GET', path);
-  post = <T = Json>(path: string, body?: unknown, headers?: Record<string, string>) => this.call<T>('POST', path, body ?? {}, headers);
+  post = <T = Json>(path: string, body?: unknown, headers?: Record<string, string>) =>
+    this.call<T>('POST', path, body ?? {}, headers);
   patch = <T = Json>(path: string, body: unknown) => this.call<T>('PATCH', path, body);
   put = <T = Json>(path: string, body: unknown) => this.call<T>('PUT', path, body);
   delete = <T = Json>(path: string) => this.call<T>('DELETE', path);
@@ -60,7 +66,10 @@ export interface Tenant {
 let seq = 0;
 
 /** A platform admin creates an agent; the agent signs in, creates a workspace and a key; the admin credits it. */
-export async function createTenant(admin: AdminClient, opts: { credit?: string; key?: Json; agentCredit?: string } = {}): Promise<Tenant> {
+export async function createTenant(
+  admin: AdminClient,
+  opts: { credit?: string; key?: Json; agentCredit?: string } = {},
+): Promise<Tenant> {
   const n = ++seq;
   const email = `agent${n}-${Date.now()}@e2e.test`;
   const password = `agent-password-${n}`;
@@ -70,11 +79,23 @@ export async function createTenant(admin: AdminClient, opts: { credit?: string; 
   const ws = await agentClient.post<{ id: string }>('/admin/api/workspaces', { name: `Workspace ${n}` });
   if (ws.status !== 201) throw new Error(`create workspace: ${ws.status} ${JSON.stringify(ws.body)}`);
   if (opts.credit !== '0') {
-    const r = await admin.post(`/admin/api/workspaces/${ws.body.id}/wallet/recharges`, { amount: opts.credit ?? '10.00', note: 'e2e' });
+    const r = await admin.post(`/admin/api/workspaces/${ws.body.id}/wallet/recharges`, {
+      amount: opts.credit ?? '10.00',
+      note: 'e2e',
+    });
     if (r.status !== 201) throw new Error(`credit: ${r.status} ${JSON.stringify(r.body)}`);
   }
-  if (opts.agentCredit) await admin.post(`/admin/api/agents/${a.body.id}/wallet/recharges`, { amount: opts.agentCredit });
-  const k = await agentClient.post<{ id: string; key: string }>(`/admin/api/workspaces/${ws.body.id}/keys`, { name: 'e2e key', ...(opts.key ?? {}) });
+  if (opts.agentCredit)
+    await admin.post(`/admin/api/agents/${a.body.id}/wallet/recharges`, { amount: opts.agentCredit });
+  const k = await agentClient.post<{ id: string; key: string }>(`/admin/api/workspaces/${ws.body.id}/keys`, {
+    name: 'e2e key',
+    ...(opts.key ?? {}),
+  });
   if (k.status !== 201) throw new Error(`create key: ${k.status} ${JSON.stringify(k.body)}`);
-  return { agent: { id: a.body.id, email, password, client: agentClient }, workspace: { id: ws.body.id }, key: k.body.key, keyId: k.body.id };
+  return {
+    agent: { id: a.body.id, email, password, client: agentClient },
+    workspace: { id: ws.body.id },
+    key: k.body.key,
+    keyId: k.body.id,
+  };
 }

@@ -31,7 +31,11 @@ export function catalogPrices(file = DEFAULT_CATALOG): Map<string, TokenPrice> {
   for (const m of doc.models) {
     const p = m.price ?? {};
     const input = p.input_per_mtok ? nanos(p.input_per_mtok) : 0n;
-    out.set(m.id, { input, cached: p.cached_input_per_mtok ? nanos(p.cached_input_per_mtok) : input, output: p.output_per_mtok ? nanos(p.output_per_mtok) : 0n });
+    out.set(m.id, {
+      input,
+      cached: p.cached_input_per_mtok ? nanos(p.cached_input_per_mtok) : input,
+      output: p.output_per_mtok ? nanos(p.output_per_mtok) : 0n,
+    });
   }
   return out;
 }
@@ -45,12 +49,18 @@ export interface OpenAIUsage {
 /** DESIGN.md: cost = ceil of the exact sum, in nanos. Prices are per million tokens. */
 export function tokenCost(price: TokenPrice, u: OpenAIUsage): bigint {
   const cached = BigInt(u.prompt_tokens_details?.cached_tokens ?? 0);
-  const micro = (BigInt(u.prompt_tokens) - cached) * price.input + cached * price.cached + BigInt(u.completion_tokens) * price.output;
+  const micro =
+    (BigInt(u.prompt_tokens) - cached) * price.input +
+    cached * price.cached +
+    BigInt(u.completion_tokens) * price.output;
   return (micro + 999_999n) / 1_000_000n;
 }
 
 /** The default catalog plus extra providers and models, written to a temp file (for startStack's catalogFile). */
-export function catalogWith(extra: { providers?: Array<Record<string, unknown>>; models?: Array<Record<string, unknown>> }): string {
+export function catalogWith(extra: {
+  providers?: Array<Record<string, unknown>>;
+  models?: Array<Record<string, unknown>>;
+}): string {
   const doc = parse(readFileSync(DEFAULT_CATALOG, 'utf8')) as { providers: unknown[]; models: unknown[] };
   doc.providers.push(...(extra.providers ?? []));
   doc.models.push(...(extra.models ?? []));
@@ -69,7 +79,10 @@ export interface WalletRow {
 }
 
 export async function walletOf(db: DataSource, type: 'workspace' | 'agent', ownerId: string): Promise<WalletRow> {
-  const rows = (await db.query(`SELECT id, balance::text, held::text, status FROM accounts WHERE type = $1 AND owner_id = $2`, [type, ownerId])) as Array<{
+  const rows = (await db.query(
+    `SELECT id, balance::text, held::text, status FROM accounts WHERE type = $1 AND owner_id = $2`,
+    [type, ownerId],
+  )) as Array<{
     id: string;
     balance: string;
     held: string;
@@ -80,7 +93,9 @@ export async function walletOf(db: DataSource, type: 'workspace' | 'agent', owne
 }
 
 export async function holdsOf(db: DataSource, accountId: string): Promise<number> {
-  const rows = (await db.query(`SELECT count(*)::int AS n FROM holds WHERE account_id = $1`, [accountId])) as Array<{ n: number }>;
+  const rows = (await db.query(`SELECT count(*)::int AS n FROM holds WHERE account_id = $1`, [accountId])) as Array<{
+    n: number;
+  }>;
   return rows[0].n;
 }
 
@@ -109,7 +124,12 @@ export async function usageRows(db: DataSource, workspaceId: string): Promise<Us
 }
 
 /** Polls until the usage log holds `n` rows for the workspace (the writer flushes on a timer). */
-export async function waitForUsage(db: DataSource, workspaceId: string, n: number, timeoutMs = 10_000): Promise<UsageLogRow[]> {
+export async function waitForUsage(
+  db: DataSource,
+  workspaceId: string,
+  n: number,
+  timeoutMs = 10_000,
+): Promise<UsageLogRow[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const rows = await usageRows(db, workspaceId);
@@ -138,9 +158,18 @@ export async function ledgerViolations(db: DataSource): Promise<string[]> {
     const rows = (await db.query(sql)) as unknown[];
     if (rows.length) out.push(`${name}: ${JSON.stringify(rows.slice(0, 5))}`);
   };
-  await check('wallet below zero', `SELECT id, balance::text, held::text FROM accounts WHERE type <> 'system' AND (balance < 0 OR held < 0 OR balance - held < 0)`);
-  await check('unbalanced transaction', `SELECT transaction_id, sum(amount)::text FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`);
-  await check('transaction without two entries', `SELECT t.id FROM ledger_transactions t WHERE (SELECT count(*) FROM ledger_entries e WHERE e.transaction_id = t.id) < 2`);
+  await check(
+    'wallet below zero',
+    `SELECT id, balance::text, held::text FROM accounts WHERE type <> 'system' AND (balance < 0 OR held < 0 OR balance - held < 0)`,
+  );
+  await check(
+    'unbalanced transaction',
+    `SELECT transaction_id, sum(amount)::text FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`,
+  );
+  await check(
+    'transaction without two entries',
+    `SELECT t.id FROM ledger_transactions t WHERE (SELECT count(*) FROM ledger_entries e WHERE e.transaction_id = t.id) < 2`,
+  );
   await check(
     'balance differs from its entries',
     `SELECT a.id, a.balance::text, coalesce(e.s, 0)::text AS entries FROM accounts a
@@ -171,7 +200,12 @@ export interface ChatReply {
   body: any;
 }
 
-export async function postChat(base: string, key: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<ChatReply> {
+export async function postChat(
+  base: string,
+  key: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<ChatReply> {
   const res = await fetch(`${base}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },

@@ -52,7 +52,8 @@ function stripeError(res: ServerResponse, status: number, type: string, message:
 function amountOf(form: Record<string, string>): number {
   let total = 0;
   for (let i = 0; form[`line_items[${i}][quantity]`] !== undefined; i++) {
-    total += Number(form[`line_items[${i}][quantity]`]) * Number(form[`line_items[${i}][price_data][unit_amount]`] ?? 0);
+    total +=
+      Number(form[`line_items[${i}][quantity]`]) * Number(form[`line_items[${i}][price_data][unit_amount]`] ?? 0);
   }
   return total;
 }
@@ -73,7 +74,13 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       if (req.method === 'POST' && path === '/v1/checkout/sessions') {
         if (!form.mode) return stripeError(res, 400, 'invalid_request_error', 'Missing required param: mode.', 'mode');
         if (form['line_items[0][price_data][currency]'] === undefined) {
-          return stripeError(res, 400, 'invalid_request_error', 'Missing required param: line_items[0][price_data][currency].', 'line_items');
+          return stripeError(
+            res,
+            400,
+            'invalid_request_error',
+            'Missing required param: line_items[0][price_data][currency].',
+            'line_items',
+          );
         }
         const id = `cs_test_${randomBytes(24).toString('base64url')}`;
         const amount = amountOf(form);
@@ -104,7 +111,11 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
           url: `https://checkout.stripe.com/c/pay/${id}#stand-in`,
         };
         sessions.set(id, session);
-        res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${randomBytes(7).toString('hex')}`, 'stripe-version': String(req.headers['stripe-version'] ?? '') });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'request-id': `req_${randomBytes(7).toString('hex')}`,
+          'stripe-version': String(req.headers['stripe-version'] ?? ''),
+        });
         res.end(JSON.stringify(session));
         return;
       }

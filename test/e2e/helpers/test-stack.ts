@@ -78,7 +78,12 @@ export async function startStack(opts: StackOptions = {}): Promise<TestStack> {
     ...opts.env,
   };
   const start = (extra: Record<string, string> = {}) =>
-    startSwitchyard({ apps: opts.apps ?? ['gateway', 'admin', 'worker'], env: { ...env, ...extra }, logDestination: sink, port: 0 });
+    startSwitchyard({
+      apps: opts.apps ?? ['gateway', 'admin', 'worker'],
+      env: { ...env, ...extra },
+      logDestination: sink,
+      port: 0,
+    });
   const app = await start();
   const db = new DataSource({ type: 'postgres', url: database.url, extra: { max: 5 } });
   await db.initialize();

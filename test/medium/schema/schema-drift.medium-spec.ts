@@ -7,7 +7,19 @@ import { AdminUser, Agent, Workspace } from '@switchyard/tenancy';
 import { Account, Hold, LedgerEntry, LedgerTransaction } from '@switchyard/wallets';
 import { freshDatabase } from '../../setup/test-db';
 
-const ENTITIES = [Agent, AdminUser, Workspace, ApiKey, AdminToken, Provider, Model, Account, LedgerTransaction, LedgerEntry, Hold];
+const ENTITIES = [
+  Agent,
+  AdminUser,
+  Workspace,
+  ApiKey,
+  AdminToken,
+  Provider,
+  Model,
+  Account,
+  LedgerTransaction,
+  LedgerEntry,
+  Hold,
+];
 
 describe('schema: entities match the migrations', () => {
   it('has nothing to change', async () => {

@@ -7,7 +7,9 @@ import { PG_BASE, dropDatabase } from '../../setup/test-db';
 
 describe('start-up', () => {
   it('names every invalid setting in one error', () => {
-    expect(() => loadConfig({ PORT: 'http', LIMITS_ON_REDIS_FAILURE: 'maybe', DATABASE_URL: 'nope' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'http', LIMITS_ON_REDIS_FAILURE: 'maybe', DATABASE_URL: 'nope' })).toThrow(
+      ConfigError,
+    );
     try {
       loadConfig({ PORT: 'http', LIMITS_ON_REDIS_FAILURE: 'maybe', DATABASE_URL: 'nope' });
     } catch (e) {
@@ -30,7 +32,9 @@ describe('start-up', () => {
     await expect(ensureDatabase('postgres://postgres@127.0.0.1:1/switchyard')).rejects.toThrow(
       /PostgreSQL is unreachable at postgres:\/\/127\.0\.0\.1:1\/switchyard .*docker compose up -d postgres redis/,
     );
-    await expect(checkRedis('redis://127.0.0.1:1')).rejects.toThrow(/Redis is unreachable at redis:\/\/127\.0\.0\.1:1 .*docker compose up -d postgres redis/);
+    await expect(checkRedis('redis://127.0.0.1:1')).rejects.toThrow(
+      /Redis is unreachable at redis:\/\/127\.0\.0\.1:1 .*docker compose up -d postgres redis/,
+    );
   });
 
   it('creates a missing database once', async () => {

@@ -6,7 +6,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Test, TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { CoreModule, GatewayError, createLogger, loadConfig } from '@switchyard/core';
-import { LeaseRepository, LedgerRepository, Reservation, WalletLeasesService, WalletsModule, WalletsService } from '@switchyard/wallets';
+import {
+  LeaseRepository,
+  LedgerRepository,
+  Reservation,
+  WalletLeasesService,
+  WalletsModule,
+  WalletsService,
+} from '@switchyard/wallets';
 import { freshDatabase } from '../../setup/test-db';
 
 jest.setTimeout(60_000);
@@ -26,7 +33,9 @@ async function process_(env: Record<string, string> = {}): Promise<TestingModule
     LEASE_IDLE_MS: '200',
     ...env,
   });
-  const ctx = await Test.createTestingModule({ imports: [CoreModule.forRoot({ config, logger: createLogger('silent') }), WalletsModule] }).compile();
+  const ctx = await Test.createTestingModule({
+    imports: [CoreModule.forRoot({ config, logger: createLogger('silent') }), WalletsModule],
+  }).compile();
   await ctx.init();
   contexts.push(ctx);
   return ctx;
@@ -53,14 +62,21 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function fundedWorkspace(nanos: bigint): Promise<{ ws: string; account: string }> {
   const [ag] = (await db.query(`INSERT INTO agents (name) VALUES ('a') RETURNING id`)) as Array<{ id: string }>;
-  const [w] = (await db.query(`INSERT INTO workspaces (agent_id, name) VALUES ($1, 'w') RETURNING id`, [ag.id])) as Array<{ id: string }>;
-  await a.get(WalletsService).credit({ type: 'workspace', id: w.id }, nanos, { actorId: randomUUID(), reference: null });
+  const [w] = (await db.query(`INSERT INTO workspaces (agent_id, name) VALUES ($1, 'w') RETURNING id`, [
+    ag.id,
+  ])) as Array<{ id: string }>;
+  await a
+    .get(WalletsService)
+    .credit({ type: 'workspace', id: w.id }, nanos, { actorId: randomUUID(), reference: null });
   const account = await a.get(LedgerRepository).ensureWallet('workspace', w.id, 'USD');
   return { ws: w.id, account };
 }
 
 async function wallet(account: string): Promise<{ balance: bigint; held: bigint }> {
-  const [r] = (await db.query(`SELECT balance::text, held::text FROM accounts WHERE id = $1`, [account])) as Array<{ balance: string; held: string }>;
+  const [r] = (await db.query(`SELECT balance::text, held::text FROM accounts WHERE id = $1`, [account])) as Array<{
+    balance: string;
+    held: string;
+  }>;
   return { balance: BigInt(r.balance), held: BigInt(r.held) };
 }
 
@@ -75,8 +91,12 @@ async function settled(account: string): Promise<{ balance: bigint; held: bigint
 }
 
 async function expectLedgerInvariants(): Promise<void> {
-  expect(await db.query(`SELECT id FROM accounts WHERE type <> 'system' AND (balance - held < 0 OR held < 0)`)).toEqual([]);
-  expect(await db.query(`SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`)).toEqual([]);
+  expect(await db.query(`SELECT id FROM accounts WHERE type <> 'system' AND (balance - held < 0 OR held < 0)`)).toEqual(
+    [],
+  );
+  expect(
+    await db.query(`SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`),
+  ).toEqual([]);
   expect(
     await db.query(
       `SELECT a.id FROM accounts a LEFT JOIN (SELECT account_id, sum(amount) AS s FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
@@ -172,7 +192,8 @@ describe('wallet leases', () => {
     const r2 = await leases(b).reserve(ws, 1_000n, 1_000n);
     await a.get(WalletsService).setStatus({ type: 'workspace', id: ws }, 'suspended');
     await pause(100); // the invalidation reaches process b through Redis
-    for (const p of [a, b]) await expect(leases(p).reserve(ws, 1_000n, 1_000n)).rejects.toMatchObject({ code: 'wallet_suspended' });
+    for (const p of [a, b])
+      await expect(leases(p).reserve(ws, 1_000n, 1_000n)).rejects.toMatchObject({ code: 'wallet_suspended' });
     // requests already running finish and are charged
     expect(leases(a).finish(r1, 700n)).toBe(700n);
     expect(leases(b).finish(r2, 300n)).toBe(300n);

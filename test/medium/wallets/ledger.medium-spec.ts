@@ -52,7 +52,10 @@ async function agent(): Promise<string> {
 }
 
 async function workspace(agentId?: string): Promise<string> {
-  return one(`INSERT INTO workspaces (agent_id, name) VALUES ($1, $2) RETURNING id`, [agentId ?? (await agent()), `ws ${randomUUID()}`]);
+  return one(`INSERT INTO workspaces (agent_id, name) VALUES ($1, $2) RETURNING id`, [
+    agentId ?? (await agent()),
+    `ws ${randomUUID()}`,
+  ]);
 }
 
 const ACTOR = randomUUID();
@@ -60,7 +63,8 @@ const ACTOR = randomUUID();
 /** A workspace whose wallet holds `nanos`, credited by the platform admin (a real recharge). */
 async function fundedWorkspace(nanos: bigint, agentId?: string): Promise<{ ws: string; account: string }> {
   const ws = await workspace(agentId);
-  if (nanos > 0n) await wallets.credit({ type: 'workspace', id: ws }, nanos, { actorId: ACTOR, reference: null, note: 'test' });
+  if (nanos > 0n)
+    await wallets.credit({ type: 'workspace', id: ws }, nanos, { actorId: ACTOR, reference: null, note: 'test' });
   const account = await ledger.ensureWallet('workspace', ws, 'USD');
   return { ws, account };
 }
@@ -71,11 +75,15 @@ interface AccountRow {
 }
 
 async function account(id: string): Promise<AccountRow> {
-  const [r] = (await db.query(`SELECT balance::text, held::text FROM accounts WHERE id = $1`, [id])) as Array<{ balance: string; held: string }>;
+  const [r] = (await db.query(`SELECT balance::text, held::text FROM accounts WHERE id = $1`, [id])) as Array<{
+    balance: string;
+    held: string;
+  }>;
   return { balance: BigInt(r.balance), held: BigInt(r.held) };
 }
 
-const holdsOf = async (accountId: string) => Number(await one(`SELECT count(*)::int AS n FROM holds WHERE account_id = $1`, [accountId]));
+const holdsOf = async (accountId: string) =>
+  Number(await one(`SELECT count(*)::int AS n FROM holds WHERE account_id = $1`, [accountId]));
 
 /**
  * Every invariant of the ledger, over the whole database: no wallet below zero (now, or at any point of
@@ -83,10 +91,18 @@ const holdsOf = async (accountId: string) => Number(await one(`SELECT count(*)::
  * `held` equal to the sum of live holds.
  */
 async function expectLedgerInvariants(): Promise<void> {
-  expect(await db.query(`SELECT id FROM accounts WHERE type <> 'system' AND (balance < 0 OR held < 0 OR balance - held < 0)`)).toEqual([]);
-  expect(await db.query(`SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`)).toEqual([]);
   expect(
-    await db.query(`SELECT t.id FROM ledger_transactions t WHERE (SELECT count(*) FROM ledger_entries e WHERE e.transaction_id = t.id) < 2`),
+    await db.query(
+      `SELECT id FROM accounts WHERE type <> 'system' AND (balance < 0 OR held < 0 OR balance - held < 0)`,
+    ),
+  ).toEqual([]);
+  expect(
+    await db.query(`SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`),
+  ).toEqual([]);
+  expect(
+    await db.query(
+      `SELECT t.id FROM ledger_transactions t WHERE (SELECT count(*) FROM ledger_entries e WHERE e.transaction_id = t.id) < 2`,
+    ),
   ).toEqual([]);
   expect(
     await db.query(
@@ -158,8 +174,13 @@ describe('the database guards the ledger', () => {
     try {
       const before = await one(`SELECT count(*)::int FROM ledger_entries`);
       await c.query('BEGIN');
-      const { rows } = await c.query(`INSERT INTO ledger_transactions (kind, note) VALUES ('adjustment', 'unbalanced') RETURNING id`);
-      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 100), ($1, $3, -99)`, [rows[0].id, wallet, treasury]);
+      const { rows } = await c.query(
+        `INSERT INTO ledger_transactions (kind, note) VALUES ('adjustment', 'unbalanced') RETURNING id`,
+      );
+      await c.query(
+        `INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 100), ($1, $3, -99)`,
+        [rows[0].id, wallet, treasury],
+      );
       // the check is deferred: the statement itself passes, the commit is what fails
       await expect(c.query('COMMIT')).rejects.toThrow(/does not balance/);
       expect(await one(`SELECT count(*)::int FROM ledger_entries`)).toBe(before);
@@ -168,7 +189,10 @@ describe('the database guards the ledger', () => {
       // a one-sided entry is refused the same way
       await c.query('BEGIN');
       const t2 = await c.query(`INSERT INTO ledger_transactions (kind) VALUES ('adjustment') RETURNING id`);
-      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 5)`, [t2.rows[0].id, wallet]);
+      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 5)`, [
+        t2.rows[0].id,
+        wallet,
+      ]);
       await expect(c.query('COMMIT')).rejects.toThrow(/does not balance/);
     } finally {
       await c.end();
@@ -179,16 +203,32 @@ describe('the database guards the ledger', () => {
     const c = await pgClient();
     try {
       await c.query('BEGIN');
-      const { rows } = await c.query(`INSERT INTO ledger_transactions (kind, note) VALUES ('adjustment', 'two steps') RETURNING id`);
-      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, -40)`, [rows[0].id, treasury]);
-      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 40)`, [rows[0].id, wallet]);
-      await c.query(`UPDATE accounts SET balance = balance + CASE WHEN id = $1 THEN 40 ELSE -40 END WHERE id IN ($1, $2)`, [wallet, treasury]);
+      const { rows } = await c.query(
+        `INSERT INTO ledger_transactions (kind, note) VALUES ('adjustment', 'two steps') RETURNING id`,
+      );
+      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, -40)`, [
+        rows[0].id,
+        treasury,
+      ]);
+      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 40)`, [
+        rows[0].id,
+        wallet,
+      ]);
+      await c.query(
+        `UPDATE accounts SET balance = balance + CASE WHEN id = $1 THEN 40 ELSE -40 END WHERE id IN ($1, $2)`,
+        [wallet, treasury],
+      );
       await c.query('COMMIT');
-      expect(await one(`SELECT sum(amount)::text FROM ledger_entries WHERE transaction_id = $1`, [rows[0].id])).toBe('0');
+      expect(await one(`SELECT sum(amount)::text FROM ledger_entries WHERE transaction_id = $1`, [rows[0].id])).toBe(
+        '0',
+      );
 
       // entries added later to an already committed transaction must balance too
       await c.query('BEGIN');
-      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 7)`, [rows[0].id, wallet]);
+      await c.query(`INSERT INTO ledger_entries (transaction_id, account_id, amount) VALUES ($1, $2, 7)`, [
+        rows[0].id,
+        wallet,
+      ]);
       await expect(c.query('COMMIT')).rejects.toThrow(/does not balance/);
     } finally {
       await c.end();
@@ -198,7 +238,9 @@ describe('the database guards the ledger', () => {
   it('refuses any UPDATE or DELETE of ledger entries (append-only)', async () => {
     const count = await one(`SELECT count(*)::int FROM ledger_entries`);
     const sum = await one(`SELECT sum(amount)::text FROM ledger_entries WHERE account_id = $1`, [wallet]);
-    await expect(db.query(`UPDATE ledger_entries SET amount = amount + 1 WHERE account_id = $1`, [wallet])).rejects.toThrow(/append-only/);
+    await expect(
+      db.query(`UPDATE ledger_entries SET amount = amount + 1 WHERE account_id = $1`, [wallet]),
+    ).rejects.toThrow(/append-only/);
     // even a "balanced" edit of a whole transaction is refused
     await expect(db.query(`UPDATE ledger_entries SET amount = -amount`)).rejects.toThrow(/append-only/);
     await expect(db.query(`DELETE FROM ledger_entries WHERE account_id = $1`, [wallet])).rejects.toThrow(/append-only/);
@@ -209,17 +251,23 @@ describe('the database guards the ledger', () => {
 
   it('never lets a wallet go below zero, not even by direct SQL (CHECK balance - held >= 0)', async () => {
     const { balance } = await account(wallet);
-    await expect(db.query(`UPDATE accounts SET balance = -1 WHERE id = $1`, [wallet])).rejects.toThrow(/accounts_available_non_negative/);
-    await expect(db.query(`UPDATE accounts SET balance = balance - $2::bigint - 1 WHERE id = $1`, [wallet, balance.toString()])).rejects.toThrow(
+    await expect(db.query(`UPDATE accounts SET balance = -1 WHERE id = $1`, [wallet])).rejects.toThrow(
       /accounts_available_non_negative/,
     );
+    await expect(
+      db.query(`UPDATE accounts SET balance = balance - $2::bigint - 1 WHERE id = $1`, [wallet, balance.toString()]),
+    ).rejects.toThrow(/accounts_available_non_negative/);
     // holding more than the balance is the same overdraft
-    await expect(db.query(`UPDATE accounts SET held = balance + 1 WHERE id = $1`, [wallet])).rejects.toThrow(/accounts_available_non_negative/);
-    await expect(db.query(`UPDATE accounts SET held = -1 WHERE id = $1`, [wallet])).rejects.toThrow(/accounts_held_non_negative/);
-    const ws = await workspace();
-    await expect(db.query(`INSERT INTO accounts (type, owner_id, currency, balance) VALUES ('workspace', $1, 'USD', -5)`, [ws])).rejects.toThrow(
+    await expect(db.query(`UPDATE accounts SET held = balance + 1 WHERE id = $1`, [wallet])).rejects.toThrow(
       /accounts_available_non_negative/,
     );
+    await expect(db.query(`UPDATE accounts SET held = -1 WHERE id = $1`, [wallet])).rejects.toThrow(
+      /accounts_held_non_negative/,
+    );
+    const ws = await workspace();
+    await expect(
+      db.query(`INSERT INTO accounts (type, owner_id, currency, balance) VALUES ('workspace', $1, 'USD', -5)`, [ws]),
+    ).rejects.toThrow(/accounts_available_non_negative/);
     expect((await account(wallet)).balance).toBe(balance);
     // the treasury is a system account: it goes negative as it mints credit
     expect(BigInt(await one(`SELECT balance::text FROM accounts WHERE id = $1`, [treasury]))).toBeLessThan(0n);
@@ -227,7 +275,9 @@ describe('the database guards the ledger', () => {
 
   it('posts a usage reference once per kind', async () => {
     await db.query(`INSERT INTO ledger_transactions (kind, reference) VALUES ('adjustment', 'ref-once')`);
-    await expect(db.query(`INSERT INTO ledger_transactions (kind, reference) VALUES ('adjustment', 'ref-once')`)).rejects.toThrow(/duplicate key/);
+    await expect(
+      db.query(`INSERT INTO ledger_transactions (kind, reference) VALUES ('adjustment', 'ref-once')`),
+    ).rejects.toThrow(/duplicate key/);
     // clean up the entry-less header so the invariants hold (headers are not append-only)
     await db.query(`DELETE FROM ledger_transactions WHERE reference = 'ref-once'`);
   });
@@ -247,14 +297,27 @@ describe('placeHold', () => {
     expect(await account(acc)).toEqual({ balance: 1_000n, held: 1_000n });
     expect(await one(`SELECT amount::text FROM holds WHERE id = $1`, [b!.holdId])).toBe('400');
     // nothing available: refused even with a minimum of one nano
-    await expect(wallets.hold(ws, 10n, 1n, 'req-c')).rejects.toMatchObject({ code: 'insufficient_balance', status: 402 });
+    await expect(wallets.hold(ws, 10n, 1n, 'req-c')).rejects.toMatchObject({
+      code: 'insufficient_balance',
+      status: 402,
+    });
     expect(await holdsOf(acc)).toBe(2);
   });
 
   it('refuses when the available balance is below the minimum, even if some is available', async () => {
     const { ws, account: acc } = await fundedWorkspace(500n);
-    await expect(wallets.hold(ws, 501n, 501n, 'req-fixed')).rejects.toMatchObject({ code: 'insufficient_balance', status: 402 });
-    const r = await ledger.placeHold({ workspaceId: ws, holdId: randomUUID(), worst: 900n, minimum: 501n, requestId: 'r', ttlMs: 60_000 });
+    await expect(wallets.hold(ws, 501n, 501n, 'req-fixed')).rejects.toMatchObject({
+      code: 'insufficient_balance',
+      status: 402,
+    });
+    const r = await ledger.placeHold({
+      workspaceId: ws,
+      holdId: randomUUID(),
+      worst: 900n,
+      minimum: 501n,
+      requestId: 'r',
+      ttlMs: 60_000,
+    });
     expect(r).toEqual({ granted: null, status: 'active', available: 500n });
     expect(await account(acc)).toEqual({ balance: 500n, held: 0n });
     expect(await holdsOf(acc)).toBe(0);
@@ -336,15 +399,23 @@ describe('settle', () => {
     expect(await account(acc)).toEqual({ balance: 750n, held: 0n });
     // the same settlement again (a retry, a second finish): nothing more is charged
     expect(await wallets.settle(held, ws, 250n, 'req-swept', {})).toBe(0n);
-    await Promise.all([wallets.settle(held, ws, 250n, 'req-swept', {}), wallets.settle(held, ws, 250n, 'req-swept', {})]);
+    await Promise.all([
+      wallets.settle(held, ws, 250n, 'req-swept', {}),
+      wallets.settle(held, ws, 250n, 'req-swept', {}),
+    ]);
     expect(await account(acc)).toEqual({ balance: 750n, held: 0n });
-    expect(await one(`SELECT count(*)::int FROM ledger_transactions WHERE kind = 'usage' AND reference = 'req-swept'`)).toBe(1);
+    expect(
+      await one(`SELECT count(*)::int FROM ledger_transactions WHERE kind = 'usage' AND reference = 'req-swept'`),
+    ).toBe(1);
   });
 
   it('settles a hold only once: a second settle of the same hold charges nothing more', async () => {
     const { ws, account: acc } = await fundedWorkspace(1_000n);
     const held = (await wallets.hold(ws, 400n, 400n, 'req-twice'))!;
-    const [a, b] = await Promise.all([wallets.settle(held, ws, 300n, 'req-twice', {}), wallets.settle(held, ws, 300n, 'req-twice', {})]);
+    const [a, b] = await Promise.all([
+      wallets.settle(held, ws, 300n, 'req-twice', {}),
+      wallets.settle(held, ws, 300n, 'req-twice', {}),
+    ]);
     expect(a + b).toBe(300n);
     expect(await account(acc)).toEqual({ balance: 700n, held: 0n });
   });
@@ -356,12 +427,18 @@ describe('sweeper', () => {
     const dead = (await wallets.hold(ws, 300n, 300n, 'req-dead'))!;
     const dead2 = (await wallets.hold(ws, 200n, 200n, 'req-dead-2'))!;
     const live = (await wallets.hold(ws, 100n, 100n, 'req-live'))!;
-    await db.query(`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])`, [[dead.holdId, dead2.holdId]]);
+    await db.query(`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])`, [
+      [dead.holdId, dead2.holdId],
+    ]);
     expect(await wallets.sweepExpiredHolds()).toBe(2);
     expect(await account(acc)).toEqual({ balance: 1_000n, held: 100n });
-    expect((await db.query(`SELECT id FROM holds WHERE account_id = $1`, [acc])).map((r: { id: string }) => r.id)).toEqual([live.holdId]);
+    expect(
+      (await db.query(`SELECT id FROM holds WHERE account_id = $1`, [acc])).map((r: { id: string }) => r.id),
+    ).toEqual([live.holdId]);
     // a hold lives for HOLD_TTL_MS (an hour by default)
-    const ttl = Number(await one(`SELECT extract(epoch FROM expires_at - created_at)::int FROM holds WHERE id = $1`, [live.holdId]));
+    const ttl = Number(
+      await one(`SELECT extract(epoch FROM expires_at - created_at)::int FROM holds WHERE id = $1`, [live.holdId]),
+    );
     expect(ttl).toBe(3600);
     expect(await wallets.sweepExpiredHolds()).toBe(0);
     expect(await wallets.settle(live, ws, 100n, 'req-live', {})).toBe(100n);
@@ -393,7 +470,10 @@ describe('maintenance sweeps report what they did', () => {
       ['old-3', '-1 second'],
       ['live', '+1 hour'],
     ]) {
-      await db.query(`INSERT INTO idempotency_keys (scope, key, request_hash, state, expires_at) VALUES ('test', $1, 'h', 'done', now() + $2::interval)`, [key, when]);
+      await db.query(
+        `INSERT INTO idempotency_keys (scope, key, request_hash, state, expires_at) VALUES ('test', $1, 'h', 'done', now() + $2::interval)`,
+        [key, when],
+      );
     }
     expect(await idem.purgeExpired()).toBe(3);
     expect(await idem.purgeExpired()).toBe(0);
@@ -432,13 +512,16 @@ describe('under concurrency', () => {
           return;
         }
         served++;
-        if (held!.amount > worst || held!.amount < minimum) checks.push(`${reqId}: granted ${held!.amount} outside [${minimum}, ${worst}]`);
+        if (held!.amount > worst || held!.amount < minimum)
+          checks.push(`${reqId}: granted ${held!.amount} outside [${minimum}, ${worst}]`);
         await pause(wait);
         try {
           const c = await wallets.settle(held, ws, cost, reqId, {});
           charged += c;
-          if (cost <= held!.amount && c !== cost) checks.push(`${reqId}: cost ${cost} fits the hold ${held!.amount} but ${c} was charged`);
-          if (cost > held!.amount && (c > cost || c < held!.amount)) checks.push(`${reqId}: cost ${cost} over hold ${held!.amount}, charged ${c}`);
+          if (cost <= held!.amount && c !== cost)
+            checks.push(`${reqId}: cost ${cost} fits the hold ${held!.amount} but ${c} was charged`);
+          if (cost > held!.amount && (c > cost || c < held!.amount))
+            checks.push(`${reqId}: cost ${cost} over hold ${held!.amount}, charged ${c}`);
         } catch (e) {
           errors.push(e);
         }
@@ -454,18 +537,33 @@ describe('under concurrency', () => {
     expect(await holdsOf(acc)).toBe(0);
     expect(final.balance).toBe(start - charged);
     expect(final.balance).toBeGreaterThanOrEqual(0n);
-    expect(BigInt(await one(`SELECT coalesce(sum(-amount), 0)::text FROM ledger_entries WHERE account_id = $1 AND amount < 0`, [acc]))).toBe(charged);
+    expect(
+      BigInt(
+        await one(`SELECT coalesce(sum(-amount), 0)::text FROM ledger_entries WHERE account_id = $1 AND amount < 0`, [
+          acc,
+        ]),
+      ),
+    ).toBe(charged);
     await expectLedgerInvariants();
   });
 
   it('recharges, agent->workspace transfers, spends and sweeps racing on the same wallets', async () => {
     const ag = await agent();
     // the agent's wallet sorts between its two workspaces' wallets, so transfers lock in both orders
-    const agentAcc = await one(`INSERT INTO accounts (id, type, owner_id, currency) VALUES ('80000000-0000-4000-8000-000000000000', 'agent', $1, 'USD') RETURNING id`, [ag]);
+    const agentAcc = await one(
+      `INSERT INTO accounts (id, type, owner_id, currency) VALUES ('80000000-0000-4000-8000-000000000000', 'agent', $1, 'USD') RETURNING id`,
+      [ag],
+    );
     const w1 = await workspace(ag);
     const w2 = await workspace(ag);
-    const acc1 = await one(`INSERT INTO accounts (id, type, owner_id, currency) VALUES ('10000000-0000-4000-8000-000000000000', 'workspace', $1, 'USD') RETURNING id`, [w1]);
-    const acc2 = await one(`INSERT INTO accounts (id, type, owner_id, currency) VALUES ('f0000000-0000-4000-8000-000000000000', 'workspace', $1, 'USD') RETURNING id`, [w2]);
+    const acc1 = await one(
+      `INSERT INTO accounts (id, type, owner_id, currency) VALUES ('10000000-0000-4000-8000-000000000000', 'workspace', $1, 'USD') RETURNING id`,
+      [w1],
+    );
+    const acc2 = await one(
+      `INSERT INTO accounts (id, type, owner_id, currency) VALUES ('f0000000-0000-4000-8000-000000000000', 'workspace', $1, 'USD') RETURNING id`,
+      [w2],
+    );
     const start = { agent: 200_000n, w1: 50_000n, w2: 50_000n };
     await wallets.credit({ type: 'agent', id: ag }, start.agent, { actorId: ACTOR, reference: null });
     await wallets.credit({ type: 'workspace', id: w1 }, start.w1, { actorId: ACTOR, reference: null });
@@ -473,7 +571,11 @@ describe('under concurrency', () => {
 
     const r = rng(7);
     const errors: unknown[] = [];
-    const moved = { credits: { agent: 0n, w1: 0n, w2: 0n }, transfers: { w1: 0n, w2: 0n }, charged: { w1: 0n, w2: 0n } };
+    const moved = {
+      credits: { agent: 0n, w1: 0n, w2: 0n },
+      transfers: { w1: 0n, w2: 0n },
+      charged: { w1: 0n, w2: 0n },
+    };
     let transfersRefused = 0;
     let spendsRefused = 0;
     const wsOf = { w1, w2 } as const;
@@ -493,7 +595,8 @@ describe('under concurrency', () => {
           else errors.push(e);
           return;
         }
-        if (expire) await db.query(`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1`, [held!.holdId]);
+        if (expire)
+          await db.query(`UPDATE holds SET expires_at = now() - interval '1 second' WHERE id = $1`, [held!.holdId]);
         await pause(Math.floor(r() * 10));
         const c = await wallets.settle(held, wsOf[which], cost, `mix-spend-${i}`, {});
         moved.charged[which] += c; // (not `+= await`: that would read the total before the await)
@@ -516,10 +619,14 @@ describe('under concurrency', () => {
       const target = (['agent', 'w1', 'w2'] as const)[i % 3];
       const amount = between(r, 500, 3_000);
       ops.push(async () => {
-        await wallets.credit(target === 'agent' ? { type: 'agent', id: ag } : { type: 'workspace', id: wsOf[target] }, amount, {
-          actorId: ACTOR,
-          reference: `mix-credit-${i}`,
-        });
+        await wallets.credit(
+          target === 'agent' ? { type: 'agent', id: ag } : { type: 'workspace', id: wsOf[target] },
+          amount,
+          {
+            actorId: ACTOR,
+            reference: `mix-credit-${i}`,
+          },
+        );
         moved.credits[target] += amount;
       });
     }
@@ -539,33 +646,59 @@ describe('under concurrency', () => {
       balance: start.agent + moved.credits.agent - moved.transfers.w1 - moved.transfers.w2,
       held: 0n,
     });
-    expect(await account(acc1)).toEqual({ balance: start.w1 + moved.credits.w1 + moved.transfers.w1 - moved.charged.w1, held: 0n });
-    expect(await account(acc2)).toEqual({ balance: start.w2 + moved.credits.w2 + moved.transfers.w2 - moved.charged.w2, held: 0n });
+    expect(await account(acc1)).toEqual({
+      balance: start.w1 + moved.credits.w1 + moved.transfers.w1 - moved.charged.w1,
+      held: 0n,
+    });
+    expect(await account(acc2)).toEqual({
+      balance: start.w2 + moved.credits.w2 + moved.transfers.w2 - moved.charged.w2,
+      held: 0n,
+    });
     expect(await holdsOf(acc1)).toBe(0);
     expect(await holdsOf(acc2)).toBe(0);
     // each spend was posted at most once (settled, or charged without its swept hold)
-    expect(await db.query(`SELECT reference FROM ledger_transactions WHERE reference LIKE 'mix-%' GROUP BY kind, reference HAVING count(*) > 1`)).toEqual([]);
+    expect(
+      await db.query(
+        `SELECT reference FROM ledger_transactions WHERE reference LIKE 'mix-%' GROUP BY kind, reference HAVING count(*) > 1`,
+      ),
+    ).toEqual([]);
     await expectLedgerInvariants();
   });
 
   it('50 concurrent transfers never overdraw the agent wallet: the short ones get 402', async () => {
     const ag = await agent();
-    await db.query(`INSERT INTO accounts (id, type, owner_id, currency) VALUES ('80000000-0000-4000-8000-0000000000aa', 'agent', $1, 'USD')`, [ag]);
+    await db.query(
+      `INSERT INTO accounts (id, type, owner_id, currency) VALUES ('80000000-0000-4000-8000-0000000000aa', 'agent', $1, 'USD')`,
+      [ag],
+    );
     const lo = await workspace(ag);
     const hi = await workspace(ag);
-    await db.query(`INSERT INTO accounts (id, type, owner_id, currency) VALUES ('00000000-0000-4000-8000-0000000000aa', 'workspace', $1, 'USD')`, [lo]);
-    await db.query(`INSERT INTO accounts (id, type, owner_id, currency) VALUES ('ffffffff-0000-4000-8000-0000000000aa', 'workspace', $1, 'USD')`, [hi]);
+    await db.query(
+      `INSERT INTO accounts (id, type, owner_id, currency) VALUES ('00000000-0000-4000-8000-0000000000aa', 'workspace', $1, 'USD')`,
+      [lo],
+    );
+    await db.query(
+      `INSERT INTO accounts (id, type, owner_id, currency) VALUES ('ffffffff-0000-4000-8000-0000000000aa', 'workspace', $1, 'USD')`,
+      [hi],
+    );
     await wallets.credit({ type: 'agent', id: ag }, parseAmount('10.00'), { actorId: ACTOR, reference: null });
 
     const results = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) => wallets.transfer(ag, i % 2 ? lo : hi, parseAmount('0.50'), { actorId: ACTOR, reference: null })),
+      Array.from({ length: 50 }, (_, i) =>
+        wallets.transfer(ag, i % 2 ? lo : hi, parseAmount('0.50'), { actorId: ACTOR, reference: null }),
+      ),
     );
     const ok = results.filter((x) => x.status === 'fulfilled');
     const refused = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
     expect(ok).toHaveLength(20);
     expect(refused).toHaveLength(30);
-    for (const x of refused) expect(x.reason).toMatchObject({ code: 'insufficient_balance', status: 402, param: 'amount' });
-    expect(await wallets.view({ type: 'agent', id: ag })).toMatchObject({ balance: '0.00', held: '0.00', available: '0.00' });
+    for (const x of refused)
+      expect(x.reason).toMatchObject({ code: 'insufficient_balance', status: 402, param: 'amount' });
+    expect(await wallets.view({ type: 'agent', id: ag })).toMatchObject({
+      balance: '0.00',
+      held: '0.00',
+      available: '0.00',
+    });
     const lw = await wallets.view({ type: 'workspace', id: lo });
     const hw = await wallets.view({ type: 'workspace', id: hi });
     expect(parseAmount(lw.balance) + parseAmount(hw.balance)).toBe(parseAmount('10.00'));
@@ -577,14 +710,18 @@ describe('under concurrency', () => {
     const ws = await workspace(ag);
     await wallets.credit({ type: 'agent', id: ag }, 1_000n, { actorId: ACTOR, reference: null });
     await wallets.setStatus({ type: 'agent', id: ag }, 'suspended');
-    await expect(wallets.transfer(ag, ws, 10n, { actorId: ACTOR, reference: null })).rejects.toMatchObject({ code: 'wallet_suspended' });
+    await expect(wallets.transfer(ag, ws, 10n, { actorId: ACTOR, reference: null })).rejects.toMatchObject({
+      code: 'wallet_suspended',
+    });
     expect(await wallets.view({ type: 'workspace', id: ws })).toMatchObject({ balance: '0.00' });
   });
 
   it('a recharge with a reference happens once however many times it races', async () => {
     const { ws, account: acc } = await fundedWorkspace(0n);
     const ids = await Promise.all(
-      Array.from({ length: 20 }, () => wallets.credit({ type: 'workspace', id: ws }, 1_000n, { actorId: ACTOR, reference: 'idem:once' })),
+      Array.from({ length: 20 }, () =>
+        wallets.credit({ type: 'workspace', id: ws }, 1_000n, { actorId: ACTOR, reference: 'idem:once' }),
+      ),
     );
     expect(new Set(ids).size).toBe(1);
     expect(await account(acc)).toEqual({ balance: 1_000n, held: 0n });

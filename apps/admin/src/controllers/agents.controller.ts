@@ -49,7 +49,8 @@ export class AgentsController {
   async update(@Param('id') id: string, @Body() body: UpdateAgentDto) {
     const changes: { name?: string; allowlist?: string[] | null } = {};
     if (body.name !== undefined) changes.name = body.name;
-    if (body.allowlist !== undefined) changes.allowlist = this.allowlists.validateGrant(body.allowlist, null, 'allowlist');
+    if (body.allowlist !== undefined)
+      changes.allowlist = this.allowlists.validateGrant(body.allowlist, null, 'allowlist');
     return agentView(await this.tenancy.updateAgent(id, changes));
   }
 }

@@ -51,7 +51,14 @@ export class AuthController {
   @UseGuards(AdminAuthGuard)
   @ApiOperation({ summary: 'Your long-lived API tokens (for scripts)' })
   async list(@Principal() p: AdminPrincipal) {
-    const data = (await this.tokens.listApiTokens(p.userId)).map((t) => ({ id: t.id, object: 'admin_token', name: t.name, prefix: t.prefix, created_at: t.created_at.toISOString(), last_used_at: t.last_used_at?.toISOString() ?? null }));
+    const data = (await this.tokens.listApiTokens(p.userId)).map((t) => ({
+      id: t.id,
+      object: 'admin_token',
+      name: t.name,
+      prefix: t.prefix,
+      created_at: t.created_at.toISOString(),
+      last_used_at: t.last_used_at?.toISOString() ?? null,
+    }));
     return { data, next_cursor: null };
   }
 
@@ -59,11 +66,22 @@ export class AuthController {
   @ApiBearerAuth()
   @UseGuards(AdminAuthGuard)
   @ApiOperation({ summary: 'Create a long-lived API token; the token is shown once' })
-  async create(@Principal() p: AdminPrincipal, @Body() body: CreateTokenDto, @Req() req: Request & { user: AdminPrincipal }) {
+  async create(
+    @Principal() p: AdminPrincipal,
+    @Body() body: CreateTokenDto,
+    @Req() req: Request & { user: AdminPrincipal },
+  ) {
     const user = { id: p.userId } as AdminUser;
     const { token, record } = await this.tokens.issue(user, 'api', body.name);
     void req;
-    return { id: record.id, object: 'admin_token', name: record.name, prefix: record.prefix, token, created_at: record.created_at.toISOString() };
+    return {
+      id: record.id,
+      object: 'admin_token',
+      name: record.name,
+      prefix: record.prefix,
+      token,
+      created_at: record.created_at.toISOString(),
+    };
   }
 
   @Delete('tokens/:id')

@@ -25,11 +25,35 @@ function parsePatch<T extends object>(schema: z.ZodType<T>, body: unknown): Part
 
 function providerView(p: Provider) {
   // the key is write-only: its presence is all an API ever tells
-  return { id: p.id, object: 'provider', kind: p.kind, base_url: p.base_url, has_api_key: p.api_key_enc !== null, timeout_ms: p.timeout_ms, quirks: p.quirks, enabled: p.enabled, created_at: p.created_at.toISOString(), updated_at: p.updated_at.toISOString() };
+  return {
+    id: p.id,
+    object: 'provider',
+    kind: p.kind,
+    base_url: p.base_url,
+    has_api_key: p.api_key_enc !== null,
+    timeout_ms: p.timeout_ms,
+    quirks: p.quirks,
+    enabled: p.enabled,
+    created_at: p.created_at.toISOString(),
+    updated_at: p.updated_at.toISOString(),
+  };
 }
 
 function modelRecordView(m: Model) {
-  return { id: m.id, object: 'model', kind: m.kind, owned_by: m.owned_by, aliases: m.aliases, capabilities: m.capabilities, price: m.price, routes: m.routes, fallbacks: m.fallbacks, enabled: m.enabled, created_at: m.created_at.toISOString(), updated_at: m.updated_at.toISOString() };
+  return {
+    id: m.id,
+    object: 'model',
+    kind: m.kind,
+    owned_by: m.owned_by,
+    aliases: m.aliases,
+    capabilities: m.capabilities,
+    price: m.price,
+    routes: m.routes,
+    fallbacks: m.fallbacks,
+    enabled: m.enabled,
+    created_at: m.created_at.toISOString(),
+    updated_at: m.updated_at.toISOString(),
+  };
 }
 
 @ApiTags('admin: catalog')
@@ -59,7 +83,9 @@ export class CatalogController {
 
   @Patch('providers/:id')
   async updateProvider(@Param('id') id: string, @Body() body: unknown) {
-    return providerView(await this.catalog.updateProvider(id, parsePatch(providerSchema.omit({ id: true }).partial(), body)));
+    return providerView(
+      await this.catalog.updateProvider(id, parsePatch(providerSchema.omit({ id: true }).partial(), body)),
+    );
   }
 
   @Get('models')
@@ -79,6 +105,8 @@ export class CatalogController {
 
   @Patch('models/:id')
   async updateModel(@Param('id') id: string, @Body() body: unknown) {
-    return modelRecordView(await this.catalog.updateModel(id, parsePatch(modelSchema.omit({ id: true }).partial(), body)));
+    return modelRecordView(
+      await this.catalog.updateModel(id, parsePatch(modelSchema.omit({ id: true }).partial(), body)),
+    );
   }
 }

@@ -51,7 +51,15 @@ export class KeysController {
 
 /** Body fields to key settings: only what was sent changes; null removes a cap. */
 export function keySettings(
-  body: { name?: string; rpm?: number | null; tpm?: number | null; daily_requests?: number | null; daily_spend?: string | number | null; allowlist?: string[] | null; expires_at?: string | null },
+  body: {
+    name?: string;
+    rpm?: number | null;
+    tpm?: number | null;
+    daily_requests?: number | null;
+    daily_spend?: string | number | null;
+    allowlist?: string[] | null;
+    expires_at?: string | null;
+  },
   grant: (list: string[] | null) => string[] | null,
 ): KeySettings {
   const s: KeySettings = {};

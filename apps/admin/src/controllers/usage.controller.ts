@@ -9,7 +9,8 @@ import { UsageQueryService } from '@switchyard/usage';
 function date(v: string | undefined, param: string): Date | undefined {
   if (!v) return undefined;
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v);
-  if (Number.isNaN(d.getTime())) throw new GatewayError('bad_request', `${param} must be a date or an ISO 8601 time`, param);
+  if (Number.isNaN(d.getTime()))
+    throw new GatewayError('bad_request', `${param} must be a date or an ISO 8601 time`, param);
   return d;
 }
 
@@ -28,8 +29,10 @@ export class UsageController {
     @Res() res: Response,
     @Query() q: Record<string, string | undefined>,
   ): Promise<void> {
-    const status: 'ok' | 'error' | number | undefined = q.status === undefined ? undefined : q.status === 'ok' || q.status === 'error' ? q.status : Number(q.status);
-    if (typeof status === 'number' && !Number.isInteger(status)) throw new GatewayError('bad_request', 'status must be ok, error or an HTTP status', 'status');
+    const status: 'ok' | 'error' | number | undefined =
+      q.status === undefined ? undefined : q.status === 'ok' || q.status === 'error' ? q.status : Number(q.status);
+    if (typeof status === 'number' && !Number.isInteger(status))
+      throw new GatewayError('bad_request', 'status must be ok, error or an HTTP status', 'status');
     const filter = {
       agent_id: q.agent_id,
       workspace_id: q.workspace_id,

@@ -1,8 +1,28 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuthGuard } from '@switchyard/auth';
 import { GatewayError, IdempotencyInterceptor, IdempotentRequest, parseAmount } from '@switchyard/core';
-import { AdminPrincipal, Principal, Roles, RolesGuard, TenancyService, isPlatformAdmin, parseLimit } from '@switchyard/tenancy';
+import {
+  AdminPrincipal,
+  Principal,
+  Roles,
+  RolesGuard,
+  TenancyService,
+  isPlatformAdmin,
+  parseLimit,
+} from '@switchyard/tenancy';
 import { WalletsService } from '@switchyard/wallets';
 import { adminValidationPipe } from '../admin-validation.pipe';
 import { RechargeDto } from '../dto/admin.dto';
@@ -39,8 +59,16 @@ export class WalletsController {
   }
 
   @Post('workspaces/:id/wallet/recharges')
-  @ApiOperation({ summary: "Recharge a workspace: a platform admin credits it; an agent transfers from its own wallet (402 when short). Honours Idempotency-Key." })
-  async rechargeWorkspace(@Principal() p: AdminPrincipal, @Param('id') id: string, @Body() body: RechargeDto, @Req() req: IdempotentRequest) {
+  @ApiOperation({
+    summary:
+      'Recharge a workspace: a platform admin credits it; an agent transfers from its own wallet (402 when short). Honours Idempotency-Key.',
+  })
+  async rechargeWorkspace(
+    @Principal() p: AdminPrincipal,
+    @Param('id') id: string,
+    @Body() body: RechargeDto,
+    @Req() req: IdempotentRequest,
+  ) {
     const ws = await this.tenancy.getWorkspace(p, id);
     const amount = positive(body.amount);
     const common = { note: body.note ?? null, actorId: p.userId, reference: reference(req) };
@@ -65,7 +93,12 @@ export class WalletsController {
   }
 
   @Get('workspaces/:id/wallet/transactions')
-  async workspaceTransactions(@Principal() p: AdminPrincipal, @Param('id') id: string, @Query('cursor') cursor?: string, @Query('limit') limit?: string) {
+  async workspaceTransactions(
+    @Principal() p: AdminPrincipal,
+    @Param('id') id: string,
+    @Query('cursor') cursor?: string,
+    @Query('limit') limit?: string,
+  ) {
     const ws = await this.tenancy.getWorkspace(p, id);
     return this.wallets.transactions({ type: 'workspace', id: ws.id }, cursor, parseLimit(limit));
   }
@@ -81,9 +114,18 @@ export class WalletsController {
   @Post('agents/:id/wallet/recharges')
   @Roles('platform_admin')
   @ApiOperation({ summary: "Credit an agent's wallet (platform admin). Honours Idempotency-Key." })
-  async rechargeAgent(@Principal() p: AdminPrincipal, @Param('id') id: string, @Body() body: RechargeDto, @Req() req: IdempotentRequest) {
+  async rechargeAgent(
+    @Principal() p: AdminPrincipal,
+    @Param('id') id: string,
+    @Body() body: RechargeDto,
+    @Req() req: IdempotentRequest,
+  ) {
     const a = await this.tenancy.getAgent(p, id);
-    const transactionId = await this.wallets.credit({ type: 'agent', id: a.id }, positive(body.amount), { note: body.note ?? null, actorId: p.userId, reference: reference(req) });
+    const transactionId = await this.wallets.credit({ type: 'agent', id: a.id }, positive(body.amount), {
+      note: body.note ?? null,
+      actorId: p.userId,
+      reference: reference(req),
+    });
     return { transaction_id: transactionId, wallet: await this.wallets.view({ type: 'agent', id: a.id }) };
   }
 
@@ -104,7 +146,12 @@ export class WalletsController {
   }
 
   @Get('agents/:id/wallet/transactions')
-  async agentTransactions(@Principal() p: AdminPrincipal, @Param('id') id: string, @Query('cursor') cursor?: string, @Query('limit') limit?: string) {
+  async agentTransactions(
+    @Principal() p: AdminPrincipal,
+    @Param('id') id: string,
+    @Query('cursor') cursor?: string,
+    @Query('limit') limit?: string,
+  ) {
     const a = await this.tenancy.getAgent(p, id);
     return this.wallets.transactions({ type: 'agent', id: a.id }, cursor, parseLimit(limit));
   }

@@ -23,7 +23,9 @@ export function IsAmount(options?: ValidationOptions) {
     {
       name: 'isAmount',
       validator: {
-        validate: (v: unknown) => (typeof v === 'string' && /^\d{1,12}(\.\d{1,9})?$/.test(v)) || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && !/e/i.test(String(v))),
+        validate: (v: unknown) =>
+          (typeof v === 'string' && /^\d{1,12}(\.\d{1,9})?$/.test(v)) ||
+          (typeof v === 'number' && Number.isFinite(v) && v >= 0 && !/e/i.test(String(v))),
         defaultMessage: (a) => `${a?.property} must be a decimal amount such as "25.00" (at most 9 decimals)`,
       },
     },
@@ -39,18 +41,30 @@ export class LoginDto {
 export class CreateAgentDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @ApiProperty() @IsEmail({}, { message: 'email must be an email address' }) email!: string;
-  @ApiProperty() @IsString() @MinLength(8, { message: 'password must be at least 8 characters' }) @MaxLength(200) password!: string;
-  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @IsString({ each: true }) allowlist?: string[] | null;
+  @ApiProperty()
+  @IsString()
+  @MinLength(8, { message: 'password must be at least 8 characters' })
+  @MaxLength(200)
+  password!: string;
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @IsString({ each: true }) allowlist?:
+    string[] | null;
 }
 
 export class UpdateAgentDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
-  @ApiPropertyOptional({ type: [String], nullable: true }) @IsOptional() @IsArray() @IsString({ each: true }) allowlist?: string[] | null;
+  @ApiPropertyOptional({ type: [String], nullable: true })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  allowlist?: string[] | null;
 }
 
 export class CreateWorkspaceDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
-  @ApiPropertyOptional({ description: 'required for platform admins; omitted by agents' }) @IsOptional() @IsUUID('all', { message: 'agent_id must be an id' }) agent_id?: string;
+  @ApiPropertyOptional({ description: 'required for platform admins; omitted by agents' })
+  @IsOptional()
+  @IsUUID('all', { message: 'agent_id must be an id' })
+  agent_id?: string;
 }
 
 const INT_CAP = 10_000_000;
@@ -58,8 +72,10 @@ const INT_CAP = 10_000_000;
 export class LimitsDto {
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(INT_CAP) rpm?: number | null;
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(2_000_000_000) tpm?: number | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(2_000_000_000) daily_requests?: number | null;
-  @ApiPropertyOptional({ nullable: true, example: '10.00' }) @IsOptional() @IsAmount() daily_spend?: string | number | null;
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(2_000_000_000) daily_requests?:
+    number | null;
+  @ApiPropertyOptional({ nullable: true, example: '10.00' }) @IsOptional() @IsAmount() daily_spend?:
+    string | number | null;
 }
 
 export class UpdateWorkspaceDto extends LimitsDto {
@@ -69,18 +85,35 @@ export class UpdateWorkspaceDto extends LimitsDto {
 
 export class CreateKeyDto extends LimitsDto {
   @ApiProperty() @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
-  @ApiPropertyOptional({ type: [String], nullable: true }) @IsOptional() @IsArray() @IsString({ each: true }) allowlist?: string[] | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsDateString({}, { message: 'expires_at must be an ISO 8601 time' }) expires_at?: string | null;
+  @ApiPropertyOptional({ type: [String], nullable: true })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  allowlist?: string[] | null;
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @IsDateString({}, { message: 'expires_at must be an ISO 8601 time' })
+  expires_at?: string | null;
 }
 
 export class UpdateKeyDto extends LimitsDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
-  @ApiPropertyOptional({ type: [String], nullable: true }) @IsOptional() @IsArray() @IsString({ each: true }) allowlist?: string[] | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsDateString({}, { message: 'expires_at must be an ISO 8601 time' }) expires_at?: string | null;
+  @ApiPropertyOptional({ type: [String], nullable: true })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  allowlist?: string[] | null;
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @IsDateString({}, { message: 'expires_at must be an ISO 8601 time' })
+  expires_at?: string | null;
 }
 
 export class AllowlistDto {
-  @ApiPropertyOptional({ type: [String], description: 'model names or patterns such as anthropic/*; empty or absent: no restriction' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'model names or patterns such as anthropic/*; empty or absent: no restriction',
+  })
   @IsOptional()
   @IsArray()
   @IsString({ each: true })

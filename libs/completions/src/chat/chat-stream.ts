@@ -50,7 +50,8 @@ export async function streamChat(i: StreamInput): Promise<void> {
       last = c;
       for (const ch of c.choices) {
         if (typeof ch.delta.content === 'string') produced.push(ch.delta.content);
-        for (const t of ch.delta.tool_calls ?? []) produced.push((t.function?.name ?? '') + (t.function?.arguments ?? ''));
+        for (const t of ch.delta.tool_calls ?? [])
+          produced.push((t.function?.name ?? '') + (t.function?.arguments ?? ''));
       }
       if (c.usage) {
         reported = meteredFrom(c.usage) ?? reported;
@@ -96,8 +97,16 @@ export async function streamChat(i: StreamInput): Promise<void> {
     return;
   }
   if (includeUsage) {
-    const base = usageChunk ?? { id: last?.id ?? i.req.id, object: 'chat.completion.chunk' as const, created: last?.created ?? Math.floor(Date.now() / 1000), model: i.requested, choices: [] };
-    await out.write(`data: ${JSON.stringify({ ...base, usage: { ...toOpenAIUsage(usage), ...(usageChunk?.usage ?? {}), cost: formatAmount(cost) } })}\n\n`);
+    const base = usageChunk ?? {
+      id: last?.id ?? i.req.id,
+      object: 'chat.completion.chunk' as const,
+      created: last?.created ?? Math.floor(Date.now() / 1000),
+      model: i.requested,
+      choices: [],
+    };
+    await out.write(
+      `data: ${JSON.stringify({ ...base, usage: { ...toOpenAIUsage(usage), ...(usageChunk?.usage ?? {}), cost: formatAmount(cost) } })}\n\n`,
+    );
   }
   out.end('data: [DONE]\n\n');
 }

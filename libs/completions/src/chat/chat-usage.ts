@@ -25,7 +25,11 @@ export function toOpenAIUsage(m: MeteredUsage): Usage {
 export function completionUsage(req: ChatRequest, c: ChatCompletion): MeteredUsage {
   const reported = meteredFrom(c.usage);
   if (reported) return reported;
-  const counted: MeteredUsage = { inputTokens: countChatInput(req), outputTokens: countCompletionOutput(c), cachedInputTokens: 0 };
+  const counted: MeteredUsage = {
+    inputTokens: countChatInput(req),
+    outputTokens: countCompletionOutput(c),
+    cachedInputTokens: 0,
+  };
   c.usage = toOpenAIUsage(counted);
   return counted;
 }

@@ -64,7 +64,16 @@ export class ChatService {
     const upstreamReq = withOutputLimit(chat, adm, model);
     const signal = clientSignal(res);
     if (call.stream) {
-      await streamChat({ req, res, chat: upstreamReq, requested: chat.model, adm, signal, router: this.router, pipeline: this.pipeline });
+      await streamChat({
+        req,
+        res,
+        chat: upstreamReq,
+        requested: chat.model,
+        adm,
+        signal,
+        router: this.router,
+        pipeline: this.pipeline,
+      });
       return;
     }
     try {
@@ -89,16 +98,28 @@ export class ChatService {
 /** Refuses what the model cannot take, before any money is held. */
 export function checkModelServes(model: ResolvedModel, chat: ChatRequest): void {
   if (model.kind !== 'chat') {
-    throw new GatewayError('bad_request', `The model '${chat.model}' is a ${model.kind} model; /v1/chat/completions needs a chat model.`, 'model');
+    throw new GatewayError(
+      'bad_request',
+      `The model '${chat.model}' is a ${model.kind} model; /v1/chat/completions needs a chat model.`,
+      'model',
+    );
   }
   for (const [i, m] of chat.messages.entries()) {
     if (!Array.isArray(m.content)) continue;
     for (const p of m.content as Array<{ type: string }>) {
       if (p.type === 'input_audio' && !model.capabilities.audio_input) {
-        throw new GatewayError('audio_not_supported_by_model', `The model '${chat.model}' does not accept audio input. Transcribe it first with /v1/audio/transcriptions.`, `messages[${i}].content`);
+        throw new GatewayError(
+          'audio_not_supported_by_model',
+          `The model '${chat.model}' does not accept audio input. Transcribe it first with /v1/audio/transcriptions.`,
+          `messages[${i}].content`,
+        );
       }
       if (p.type === 'image_url' && model.capabilities.vision === false) {
-        throw new GatewayError('bad_request', `The model '${chat.model}' does not accept images.`, `messages[${i}].content`);
+        throw new GatewayError(
+          'bad_request',
+          `The model '${chat.model}' does not accept images.`,
+          `messages[${i}].content`,
+        );
       }
     }
   }

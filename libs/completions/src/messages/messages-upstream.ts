@@ -35,32 +35,69 @@ export interface MessageStream {
   finish(usage: MeteredUsage): AnthropicEvent[];
 }
 
-export async function messageOnce(router: UpstreamRouter, a: Attempt, msg: AnthropicMessagesRequest, chat: ChatRequest, signal: AbortSignal) {
+export async function messageOnce(
+  router: UpstreamRouter,
+  a: Attempt,
+  msg: AnthropicMessagesRequest,
+  chat: ChatRequest,
+  signal: AbortSignal,
+) {
   if (a.target.kind === 'anthropic') {
-    const res = await router.send(a, nativeMessagesCall(msg, a.target, false), signal, PROVIDER_ADAPTERS.anthropic.chat.mapError);
+    const res = await router.send(
+      a,
+      nativeMessagesCall(msg, a.target, false),
+      signal,
+      PROVIDER_ADAPTERS.anthropic.chat.mapError,
+    );
     const { message, usage } = nativeMessageResult(await readBody(res.body), msg.model);
     return { attempt: a, message, usage: usage as MeteredUsage };
   }
   const adapter = PROVIDER_ADAPTERS[a.target.kind].chat;
-  const res = await router.send(a, adapter.toUpstream(a.depth ? { ...chat, model: a.model.id } : chat, a.target, { stream: false }), signal, adapter.mapError);
+  const res = await router.send(
+    a,
+    adapter.toUpstream(a.depth ? { ...chat, model: a.model.id } : chat, a.target, { stream: false }),
+    signal,
+    adapter.mapError,
+  );
   const completion = adapter.fromUpstream(await readBody(res.body), liveContext, { model: msg.model });
   const usage = completionUsage(chat, completion);
-  return { attempt: a, message: chatCompletionToMessage(completion, msg.model, liveContext) as unknown as Record<string, unknown>, usage };
+  return {
+    attempt: a,
+    message: chatCompletionToMessage(completion, msg.model, liveContext) as unknown as Record<string, unknown>,
+    usage,
+  };
 }
 
-export async function messageStreamOnce(router: UpstreamRouter, a: Attempt, msg: AnthropicMessagesRequest, chat: ChatRequest, signal: AbortSignal): Promise<MessageStream> {
+export async function messageStreamOnce(
+  router: UpstreamRouter,
+  a: Attempt,
+  msg: AnthropicMessagesRequest,
+  chat: ChatRequest,
+  signal: AbortSignal,
+): Promise<MessageStream> {
   if (a.target.kind === 'anthropic') {
-    const res = await router.send(a, nativeMessagesCall(msg, a.target, true), signal, PROVIDER_ADAPTERS.anthropic.chat.mapError);
+    const res = await router.send(
+      a,
+      nativeMessagesCall(msg, a.target, true),
+      signal,
+      PROVIDER_ADAPTERS.anthropic.chat.mapError,
+    );
     const meter = nativeStreamMeter(msg.model);
     const events = sseEvents(res.body);
     const first = await firstOf(events, (ev) => meter.push(ev), res.body);
     return {
       attempt: a,
       first: [first],
-      rest: relay(events, (ev) => meter.push(ev), () => {
-        if (!meter.complete) throw new UpstreamMalformedError('the upstream stream ended before message_stop');
-        return [];
-      }, res.body, signal),
+      rest: relay(
+        events,
+        (ev) => meter.push(ev),
+        () => {
+          if (!meter.complete) throw new UpstreamMalformedError('the upstream stream ended before message_stop');
+          return [];
+        },
+        res.body,
+        signal,
+      ),
       reported: () => {
         const u = meter.usage;
         return u.inputTokens !== undefined && u.outputTokens !== undefined ? (u as MeteredUsage) : undefined;
@@ -70,7 +107,12 @@ export async function messageStreamOnce(router: UpstreamRouter, a: Attempt, msg:
     };
   }
   const adapter = PROVIDER_ADAPTERS[a.target.kind].chat;
-  const res = await router.send(a, adapter.toUpstream(a.depth ? { ...chat, model: a.model.id } : chat, a.target, { stream: true }), signal, adapter.mapError);
+  const res = await router.send(
+    a,
+    adapter.toUpstream(a.depth ? { ...chat, model: a.model.id } : chat, a.target, { stream: true }),
+    signal,
+    adapter.mapError,
+  );
   const chunks = adapter.streamMapper(liveContext, { model: msg.model });
   const events = chatChunksToMessageEvents(msg.model, liveContext);
   let usage: MeteredUsage | undefined;
@@ -102,19 +144,38 @@ export async function messageStreamOnce(router: UpstreamRouter, a: Attempt, msg:
   return {
     attempt: a,
     first,
-    rest: relay(upstream, (ev) => toEvents(chunks.push(ev)), () => toEvents(chunks.end()), res.body, signal),
+    rest: relay(
+      upstream,
+      (ev) => toEvents(chunks.push(ev)),
+      () => toEvents(chunks.end()),
+      res.body,
+      signal,
+    ),
     reported: () => usage,
     producedText: () => produced.join(''),
     finish: (u) => {
       const out: AnthropicEvent[] = [];
-      if (!usage) for (const ev of events.push({ id: '', object: 'chat.completion.chunk', created: 0, model: msg.model, choices: [], usage: toOpenAIUsage(u) })) out.push({ type: ev.type, data: ev });
+      if (!usage)
+        for (const ev of events.push({
+          id: '',
+          object: 'chat.completion.chunk',
+          created: 0,
+          model: msg.model,
+          choices: [],
+          usage: toOpenAIUsage(u),
+        }))
+          out.push({ type: ev.type, data: ev });
       for (const ev of events.end()) out.push({ type: ev.type, data: ev });
       return out;
     },
   };
 }
 
-async function firstOf<T>(events: AsyncGenerator<import('@switchyard/providers').SseEvent>, map: (e: import('@switchyard/providers').SseEvent) => T | null, body: { destroy(): void }): Promise<T> {
+async function firstOf<T>(
+  events: AsyncGenerator<import('@switchyard/providers').SseEvent>,
+  map: (e: import('@switchyard/providers').SseEvent) => T | null,
+  body: { destroy(): void },
+): Promise<T> {
   try {
     for (;;) {
       const n = await events.next();

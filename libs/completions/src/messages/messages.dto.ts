@@ -1,5 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayNotEmpty, IsArray, IsBoolean, IsInt, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, Min, ValidateBy } from 'class-validator';
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateBy,
+} from 'class-validator';
 import type { AnthropicMessagesRequest } from '@switchyard/providers';
 
 function isMessageList(v: unknown): string | null {
@@ -8,7 +21,8 @@ function isMessageList(v: unknown): string | null {
     const m = v[i] as { role?: unknown; content?: unknown };
     if (!m || typeof m !== 'object') return `messages.${i} must be an object`;
     if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role must be "user" or "assistant"`;
-    if (typeof m.content !== 'string' && !Array.isArray(m.content)) return `messages.${i}.content must be a string or an array of content blocks`;
+    if (typeof m.content !== 'string' && !Array.isArray(m.content))
+      return `messages.${i}.content must be a string or an array of content blocks`;
   }
   return null;
 }
@@ -30,7 +44,13 @@ export class MessagesDto implements AnthropicMessagesRequest {
   @ApiProperty({ example: [{ role: 'user', content: 'Hello' }] })
   @IsArray({ message: 'messages: Field required' })
   @ArrayNotEmpty({ message: 'messages: at least one message is required' })
-  @ValidateBy({ name: 'isMessageList', validator: { validate: (v) => isMessageList(v) === null, defaultMessage: (a) => isMessageList(a?.value) ?? 'messages is invalid' } })
+  @ValidateBy({
+    name: 'isMessageList',
+    validator: {
+      validate: (v) => isMessageList(v) === null,
+      defaultMessage: (a) => isMessageList(a?.value) ?? 'messages is invalid',
+    },
+  })
   messages!: AnthropicMessagesRequest['messages'];
 
   @ApiPropertyOptional() @IsOptional() @IsBoolean() stream?: boolean;
@@ -43,7 +63,13 @@ export class MessagesDto implements AnthropicMessagesRequest {
   @ApiPropertyOptional() @IsOptional() @IsObject() metadata?: { user_id?: string | null };
   @ApiPropertyOptional()
   @IsOptional()
-  @ValidateBy({ name: 'isSystem', validator: { validate: (v) => typeof v === 'string' || Array.isArray(v), defaultMessage: () => 'system must be a string or an array of text blocks' } })
+  @ValidateBy({
+    name: 'isSystem',
+    validator: {
+      validate: (v) => typeof v === 'string' || Array.isArray(v),
+      defaultMessage: () => 'system must be a string or an array of text blocks',
+    },
+  })
   system?: AnthropicMessagesRequest['system'];
 }
 
@@ -56,6 +82,12 @@ export class CountTokensDto {
   model!: string;
 
   @IsArray({ message: 'messages: Field required' })
-  @ValidateBy({ name: 'isMessageList', validator: { validate: (v) => isMessageList(v) === null, defaultMessage: (a) => isMessageList(a?.value) ?? 'messages is invalid' } })
+  @ValidateBy({
+    name: 'isMessageList',
+    validator: {
+      validate: (v) => isMessageList(v) === null,
+      defaultMessage: (a) => isMessageList(a?.value) ?? 'messages is invalid',
+    },
+  })
   messages!: AnthropicMessagesRequest['messages'];
 }

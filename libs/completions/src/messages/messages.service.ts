@@ -56,22 +56,26 @@ export class MessagesService {
     call.stream = msg.stream === true;
     const idem = call.stream ? null : await idempotencyStart(this.idempotency, req, res, body);
     if (idem === 'replayed') return;
-    const adm = await this.pipeline.admit({
-      req,
-      call,
-      key: call.key!,
-      model,
-      requestedName: msg.model,
-      inputTokens: estimateChatInputTokens(chat),
-      clientMaxOutput: msg.max_tokens,
-    }).catch(async (e: unknown) => {
-      await idempotencyAbandon(this.idempotency, idem);
-      throw e;
-    });
+    const adm = await this.pipeline
+      .admit({
+        req,
+        call,
+        key: call.key!,
+        model,
+        requestedName: msg.model,
+        inputTokens: estimateChatInputTokens(chat),
+        clientMaxOutput: msg.max_tokens,
+      })
+      .catch(async (e: unknown) => {
+        await idempotencyAbandon(this.idempotency, idem);
+        throw e;
+      });
     const signal = clientSignal(res);
     if (!call.stream) {
       try {
-        const served = await this.router.tryEach(adm.attempts, signal, (a) => messageOnce(this.router, a, msg, chat, signal));
+        const served = await this.router.tryEach(adm.attempts, signal, (a) =>
+          messageOnce(this.router, a, msg, chat, signal),
+        );
         call.modelUsed = served.attempt.model.id;
         call.providerId = served.attempt.target.providerId;
         call.fallbackDepth = served.attempt.depth;
@@ -90,7 +94,9 @@ export class MessagesService {
 
     let served: MessageStream;
     try {
-      served = await this.router.tryEach(adm.attempts, signal, (a) => messageStreamOnce(this.router, a, msg, chat, signal));
+      served = await this.router.tryEach(adm.attempts, signal, (a) =>
+        messageStreamOnce(this.router, a, msg, chat, signal),
+      );
     } catch (e) {
       this.pipeline.release(adm);
       if (e instanceof ClientGoneError) return;
@@ -119,7 +125,11 @@ export class MessagesService {
       else failure = e instanceof GatewayError ? e : new GatewayError('upstream_error', 'the upstream stream failed');
       void served.rest.return(undefined);
     }
-    const usage: MeteredUsage = served.reported() ?? { inputTokens: countChatInput(chat), cachedInputTokens: 0, outputTokens: countText(served.producedText()) };
+    const usage: MeteredUsage = served.reported() ?? {
+      inputTokens: countChatInput(chat),
+      cachedInputTokens: 0,
+      outputTokens: countText(served.producedText()),
+    };
     // a vanished client pays for what was produced, never more than its hold
     await this.pipeline.finish(adm, served.attempt.model, usage, { capAtHold: gone });
     if (gone) return;
@@ -144,7 +154,12 @@ export class MessagesService {
       const native = PROVIDER_ADAPTERS[a.target.kind].countTokens;
       if (!native) continue;
       try {
-        const res = await this.router.send(a, native.toUpstream(chat, a.target), new AbortController().signal, PROVIDER_ADAPTERS[a.target.kind].chat.mapError);
+        const res = await this.router.send(
+          a,
+          native.toUpstream(chat, a.target),
+          new AbortController().signal,
+          PROVIDER_ADAPTERS[a.target.kind].chat.mapError,
+        );
         return native.fromUpstream(await readBody(res.body));
       } catch {
         // fall back to counting locally

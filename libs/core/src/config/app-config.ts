@@ -77,10 +77,19 @@ export class AppConfig {
     this.ipRateLimit = raw.IP_RATE_LIMIT;
     this.ipRateWindowSeconds = raw.IP_RATE_WINDOW_SECONDS;
     this.holdTtlMs = raw.HOLD_TTL_MS;
-    this.lease = { flushMs: raw.LEASE_FLUSH_MS, idleMs: raw.LEASE_IDLE_MS, ttlMs: raw.LEASE_TTL_MS, requests: raw.LEASE_REQUESTS };
+    this.lease = {
+      flushMs: raw.LEASE_FLUSH_MS,
+      idleMs: raw.LEASE_IDLE_MS,
+      ttlMs: raw.LEASE_TTL_MS,
+      requests: raw.LEASE_REQUESTS,
+    };
     this.usageFlushMs = raw.USAGE_FLUSH_MS;
     this.upstreamConnectTimeoutMs = raw.UPSTREAM_CONNECT_TIMEOUT_MS;
-    this.stripe = { secretKey: raw.STRIPE_SECRET_KEY, webhookSecret: raw.STRIPE_WEBHOOK_SECRET, apiUrl: raw.STRIPE_API_URL };
+    this.stripe = {
+      secretKey: raw.STRIPE_SECRET_KEY,
+      webhookSecret: raw.STRIPE_WEBHOOK_SECRET,
+      apiUrl: raw.STRIPE_API_URL,
+    };
     this.metricsEnabled = raw.METRICS_ENABLED;
     this.docsEnabled = raw.DOCS_ENABLED;
     this.catalogEnv = Object.freeze({ ...env });

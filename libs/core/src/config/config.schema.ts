@@ -25,7 +25,12 @@ export const configSchema = z
     APPS: z
       .string()
       .default('gateway,admin,worker')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(['gateway', 'admin', 'worker'])).min(1, 'name at least one of gateway, admin, worker')),
     HOST: z.string().default('0.0.0.0'),
     PUBLIC_URL: z.url().optional(),
@@ -68,7 +73,11 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.DEMO && !c.MASTER_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['MASTER_KEY'], message: 'required in production (32 random bytes, hex or base64)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MASTER_KEY'],
+        message: 'required in production (32 random bytes, hex or base64)',
+      });
     }
   });
 

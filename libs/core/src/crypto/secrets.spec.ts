@@ -20,6 +20,11 @@ describe('secrets', () => {
     expect(a).not.toContain('sk-upstream-secret');
     expect(decryptSecret(a, key)).toBe('sk-upstream-secret');
     expect(() => decryptSecret(a, randomBytes(32))).toThrow();
-    expect(() => decryptSecret(a.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), key)).toThrow();
+    expect(() =>
+      decryptSecret(
+        a.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+        key,
+      ),
+    ).toThrow();
   });
 });

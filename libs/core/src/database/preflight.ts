@@ -64,13 +64,20 @@ export async function runMigrations(
 }
 
 export async function checkRedis(redisUrl: string): Promise<void> {
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
+  const client = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 3000,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
-    throw new StartupError(`Redis is unreachable at ${describeUrl(redisUrl)} (${(e as Error).message}): ${HOW_TO_START} (REDIS_URL).`);
+    throw new StartupError(
+      `Redis is unreachable at ${describeUrl(redisUrl)} (${(e as Error).message}): ${HOW_TO_START} (REDIS_URL).`,
+    );
   } finally {
     client.disconnect();
   }

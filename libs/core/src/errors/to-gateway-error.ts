@@ -40,8 +40,16 @@ export function toGatewayError(e: unknown): GatewayError {
       else if (typeof r.message === 'string') message = r.message;
       if (typeof r.param === 'string') param = r.param;
     }
-    if (status === 404) return new GatewayError('not_found', message.startsWith('Cannot ') ? `Unknown route: ${message.slice(7)}` : message);
-    return new GatewayError(STATUS_TO_CODE[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message, param);
+    if (status === 404)
+      return new GatewayError(
+        'not_found',
+        message.startsWith('Cannot ') ? `Unknown route: ${message.slice(7)}` : message,
+      );
+    return new GatewayError(
+      STATUS_TO_CODE[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'),
+      message,
+      param,
+    );
   }
   const bp = e as BodyParserError;
   if (bp && typeof bp === 'object' && typeof bp.type === 'string') {

@@ -20,7 +20,11 @@ export interface HttpApp {
   shutdown: (reason?: string) => Promise<void>;
 }
 
-export async function createHttpApp(rootModule: unknown, config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
+export async function createHttpApp(
+  rootModule: unknown,
+  config: AppConfig,
+  logger: Logger,
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule as never, {
     bodyParser: false,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
@@ -50,7 +54,12 @@ export async function createHttpApp(rootModule: unknown, config: AppConfig, logg
   return app;
 }
 
-export async function listenHttpApp(app: NestExpressApplication, config: AppConfig, logger: Logger, port = config.port): Promise<HttpApp> {
+export async function listenHttpApp(
+  app: NestExpressApplication,
+  config: AppConfig,
+  logger: Logger,
+  port = config.port,
+): Promise<HttpApp> {
   await app.listen(port, config.host);
   const server = app.getHttpServer() as Server;
   // Upstream streams can be long; Node's defaults would cut them (requestTimeout 300 s).
@@ -95,8 +104,11 @@ export async function listenHttpApp(app: NestExpressApplication, config: AppConf
       // hooks: flush the usage log, post wallet charges and release leases, close pools; bounded, because
       // a client library stuck reconnecting (BullMQ after a Redis outage) must not keep the process alive
       const closing = app.close().then(() => 'closed' as const);
-      const limit = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), config.shutdownGraceMs + 10_000).unref());
-      if ((await Promise.race([closing, limit])) === 'timeout') logger.error('closing the application timed out: exiting anyway');
+      const limit = new Promise<'timeout'>((r) =>
+        setTimeout(() => r('timeout'), config.shutdownGraceMs + 10_000).unref(),
+      );
+      if ((await Promise.race([closing, limit])) === 'timeout')
+        logger.error('closing the application timed out: exiting anyway');
       logger.info('stopped');
     })());
 

@@ -29,7 +29,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
           return of(JSON.parse(start.body.toString('utf8')) as unknown);
         }
         return next.handle().pipe(
-          mergeMap((body) => from(this.idem.complete(scope, key, res.statusCode, {}, Buffer.from(JSON.stringify(body ?? null)))).pipe(mergeMap(() => of(body)))),
+          mergeMap((body) =>
+            from(this.idem.complete(scope, key, res.statusCode, {}, Buffer.from(JSON.stringify(body ?? null)))).pipe(
+              mergeMap(() => of(body)),
+            ),
+          ),
           catchError((e: unknown) => from(this.idem.abandon(scope, key)).pipe(mergeMap(() => throwError(() => e)))),
         );
       }),

@@ -9,8 +9,7 @@ import { DataSource } from 'typeorm';
 import { GatewayError } from '../errors/gateway-error';
 
 export type IdempotencyStart =
-  | { state: 'new' }
-  | { state: 'replay'; status: number; headers: Record<string, string>; body: Buffer };
+  { state: 'new' } | { state: 'replay'; status: number; headers: Record<string, string>; body: Buffer };
 
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 const STALE_RUNNING = "interval '10 minutes'"; // a first attempt whose process died frees its key after this
@@ -20,7 +19,10 @@ export class IdempotencyService {
   constructor(private readonly db: DataSource) {}
 
   static hash(method: string, path: string, body: unknown): string {
-    return createHash('sha256').update(`${method} ${path}\n`).update(JSON.stringify(body ?? null)).digest('hex');
+    return createHash('sha256')
+      .update(`${method} ${path}\n`)
+      .update(JSON.stringify(body ?? null))
+      .digest('hex');
   }
 
   static validKey(key: string): boolean {
@@ -29,7 +31,11 @@ export class IdempotencyService {
 
   async begin(scope: string, key: string, requestHash: string): Promise<IdempotencyStart> {
     if (!IdempotencyService.validKey(key)) {
-      throw new GatewayError('bad_request', 'Idempotency-Key must be 1 to 255 printable characters.', 'Idempotency-Key');
+      throw new GatewayError(
+        'bad_request',
+        'Idempotency-Key must be 1 to 255 printable characters.',
+        'Idempotency-Key',
+      );
     }
     const claimed = (await this.db.query(
       `INSERT INTO idempotency_keys (scope, key, request_hash, state, expires_at)
@@ -50,17 +56,32 @@ export class IdempotencyService {
     const r = rows[0];
     if (!r) return this.begin(scope, key, requestHash); // deleted between the two statements
     if (r.request_hash !== requestHash) {
-      throw new GatewayError('idempotency_key_reused', 'This Idempotency-Key was used with a different request body.', 'Idempotency-Key');
+      throw new GatewayError(
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with a different request body.',
+        'Idempotency-Key',
+      );
     }
     if (r.state === 'running') {
-      throw new GatewayError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed.', 'Idempotency-Key', {
-        'Retry-After': '1',
-      });
+      throw new GatewayError(
+        'idempotency_in_progress',
+        'A request with this Idempotency-Key is still being processed.',
+        'Idempotency-Key',
+        {
+          'Retry-After': '1',
+        },
+      );
     }
     return { state: 'replay', status: r.status, headers: r.headers ?? {}, body: r.body };
   }
 
-  async complete(scope: string, key: string, status: number, headers: Record<string, string>, body: Buffer): Promise<void> {
+  async complete(
+    scope: string,
+    key: string,
+    status: number,
+    headers: Record<string, string>,
+    body: Buffer,
+  ): Promise<void> {
     if (status >= 400) return this.abandon(scope, key);
     await this.db.query(
       `UPDATE idempotency_keys SET state = 'done', status = $3, headers = $4::jsonb, body = $5 WHERE scope = $1 AND key = $2`,
@@ -69,12 +90,17 @@ export class IdempotencyService {
   }
 
   async abandon(scope: string, key: string): Promise<void> {
-    await this.db.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'running'`, [scope, key]);
+    await this.db.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'running'`, [
+      scope,
+      key,
+    ]);
   }
 
   async purgeExpired(): Promise<number> {
     // wrapped in a SELECT: TypeORM answers a bare DELETE ... RETURNING with [rows, rowCount], not rows
-    const rows = (await this.db.query(`WITH d AS (DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING 1) SELECT 1 FROM d`)) as unknown[];
+    const rows = (await this.db.query(
+      `WITH d AS (DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING 1) SELECT 1 FROM d`,
+    )) as unknown[];
     return rows.length;
   }
 }

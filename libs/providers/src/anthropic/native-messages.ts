@@ -32,11 +32,22 @@ function usageOf(u: unknown): Partial<NativeUsage> {
 }
 
 /** The upstream's message, with the client's alias as `model`, and its usage for billing. */
-export function nativeMessageResult(body: unknown, alias: string): { message: Record<string, unknown>; usage: NativeUsage } {
-  if (!isRecord(body) || body.type !== 'message' || !Array.isArray(body.content)) throw new UpstreamMalformedError('not a message');
+export function nativeMessageResult(
+  body: unknown,
+  alias: string,
+): { message: Record<string, unknown>; usage: NativeUsage } {
+  if (!isRecord(body) || body.type !== 'message' || !Array.isArray(body.content))
+    throw new UpstreamMalformedError('not a message');
   const u = usageOf(body.usage);
   body.model = alias;
-  return { message: body, usage: { inputTokens: u.inputTokens ?? 0, cachedInputTokens: u.cachedInputTokens ?? 0, outputTokens: u.outputTokens ?? 0 } };
+  return {
+    message: body,
+    usage: {
+      inputTokens: u.inputTokens ?? 0,
+      cachedInputTokens: u.cachedInputTokens ?? 0,
+      outputTokens: u.outputTokens ?? 0,
+    },
+  };
 }
 
 /**
@@ -56,14 +67,16 @@ export function nativeStreamMeter(alias: string) {
       } catch {
         throw new UpstreamMalformedError('stream event is not JSON');
       }
-      if (!isRecord(data) || typeof data.type !== 'string') throw new UpstreamMalformedError('stream event without type');
+      if (!isRecord(data) || typeof data.type !== 'string')
+        throw new UpstreamMalformedError('stream event without type');
       if (data.type === 'message_start' && isRecord(data.message)) {
         data.message.model = alias;
         Object.assign(usage, usageOf(data.message.usage));
       } else if (data.type === 'message_delta') {
         const u = usageOf(data.usage);
         if (u.outputTokens !== undefined) usage.outputTokens = u.outputTokens;
-        if (u.inputTokens !== undefined && u.inputTokens > 0) Object.assign(usage, { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens });
+        if (u.inputTokens !== undefined && u.inputTokens > 0)
+          Object.assign(usage, { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens });
       } else if (data.type === 'content_block_delta' && isRecord(data.delta)) {
         const d = data.delta;
         if (typeof d.text === 'string') produced.push(d.text);

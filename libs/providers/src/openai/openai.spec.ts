@@ -26,7 +26,12 @@ function sse(name: string): SseEvent[] {
 describe('openai adapter', () => {
   it('sends the upstream model, the provider key and asks for usage in streams', () => {
     const call = openaiAdapter.chat.toUpstream(
-      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], temperature: 0.2, logit_bias: { '50256': -100 } },
+      {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        temperature: 0.2,
+        logit_bias: { '50256': -100 },
+      },
       target,
       { stream: true },
     );
@@ -40,7 +45,15 @@ describe('openai adapter', () => {
   });
 
   it('applies quirks: dropped and renamed params, no stream_options, n unsupported', () => {
-    const quirky = { ...target, quirks: { drop_params: ['seed'], rename_params: { max_completion_tokens: 'max_tokens' }, no_stream_options: true, supports_n: false } };
+    const quirky = {
+      ...target,
+      quirks: {
+        drop_params: ['seed'],
+        rename_params: { max_completion_tokens: 'max_tokens' },
+        no_stream_options: true,
+        supports_n: false,
+      },
+    };
     const body = openaiAdapter.chat.toUpstream(
       { model: 'x', messages: [], seed: 7, max_completion_tokens: 100, stream_options: { include_usage: true } },
       quirky,
@@ -50,7 +63,9 @@ describe('openai adapter', () => {
     expect(body.max_tokens).toBe(100);
     expect(body.max_completion_tokens).toBeUndefined();
     expect(body.stream_options).toBeUndefined();
-    expect(() => openaiAdapter.chat.toUpstream({ model: 'x', messages: [], n: 2 }, quirky, { stream: false })).toThrow(/n greater than 1/);
+    expect(() => openaiAdapter.chat.toUpstream({ model: 'x', messages: [], n: 2 }, quirky, { stream: false })).toThrow(
+      /n greater than 1/,
+    );
   });
 
   it('echoes the alias in responses and keeps tool calls and usage details', () => {
@@ -78,7 +93,9 @@ describe('openai adapter', () => {
 
   it('throws a safe error for an error event inside a stream', () => {
     const m = openaiAdapter.chat.streamMapper(ctx, { model: 'alias' });
-    expect(() => m.push({ data: '{"error":{"message":"overloaded at 10.1.2.3"}}' })).toThrow(/failed mid-stream: overloaded at \[ip\]/);
+    expect(() => m.push({ data: '{"error":{"message":"overloaded at 10.1.2.3"}}' })).toThrow(
+      /failed mid-stream: overloaded at \[ip\]/,
+    );
     expect(() => m.push({ data: 'not json' })).toThrow(/not JSON/);
   });
 
@@ -86,7 +103,11 @@ describe('openai adapter', () => {
     const creds = openaiAdapter.chat.mapError(401, fixture('error-invalid-key.json'));
     expect(creds).toMatchObject({ retryable: false, code: 'upstream_error' });
     expect(creds.message).not.toMatch(/sk-proj|platform\.openai/);
-    expect(openaiAdapter.chat.mapError(400, fixture('error-context-length.json'))).toMatchObject({ retryable: false, code: 'bad_request', message: expect.stringContaining('maximum context length') });
+    expect(openaiAdapter.chat.mapError(400, fixture('error-context-length.json'))).toMatchObject({
+      retryable: false,
+      code: 'bad_request',
+      message: expect.stringContaining('maximum context length'),
+    });
     expect(openaiAdapter.chat.mapError(429, {}).retryable).toBe(true);
     expect(openaiAdapter.chat.mapError(503, 'Service Unavailable').retryable).toBe(true);
     expect(openaiAdapter.chat.mapError(504, '').code).toBe('upstream_timeout');
@@ -97,7 +118,12 @@ describe('openai adapter', () => {
     expect(call.url).toBe('https://api.example.test/v1/embeddings');
     expect((call.body as Record<string, unknown>).dimensions).toBe(256);
     const out = openaiAdapter.embeddings!.fromUpstream(
-      { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 2, total_tokens: 2 } },
+      {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: [0.1] }],
+        model: 'text-embedding-3-small',
+        usage: { prompt_tokens: 2, total_tokens: 2 },
+      },
       { model: 'small', input: 'a' },
       { model: 'small' },
     );

@@ -33,10 +33,20 @@ export function openaiChatRequest(req: ChatRequest, target: RouteTarget, opts: {
   } else {
     delete body.stream_options;
   }
-  return { method: 'POST', url: `${target.baseUrl}/chat/completions`, headers: openaiHeaders(target), body: applyQuirks(body, target) };
+  return {
+    method: 'POST',
+    url: `${target.baseUrl}/chat/completions`,
+    headers: openaiHeaders(target),
+    body: applyQuirks(body, target),
+  };
 }
 
 export function openaiEmbeddingsRequest(req: EmbeddingRequest, target: RouteTarget): UpstreamCall {
   const body: Record<string, unknown> = { ...req, model: target.upstreamModel };
-  return { method: 'POST', url: `${target.baseUrl}/embeddings`, headers: openaiHeaders(target), body: applyQuirks(body, target) };
+  return {
+    method: 'POST',
+    url: `${target.baseUrl}/embeddings`,
+    headers: openaiHeaders(target),
+    body: applyQuirks(body, target),
+  };
 }

@@ -15,14 +15,16 @@ import {
 } from '../types';
 
 export function openaiChatResponse(body: unknown, ctx: AdapterContext, meta: ChatResultMeta): ChatCompletion {
-  if (!isRecord(body) || !Array.isArray(body.choices)) throw new UpstreamMalformedError('chat completion without choices');
+  if (!isRecord(body) || !Array.isArray(body.choices))
+    throw new UpstreamMalformedError('chat completion without choices');
   const out = body as unknown as ChatCompletion;
   out.model = meta.model;
   out.object = 'chat.completion';
   if (typeof out.id !== 'string') out.id = ctx.newId('chatcmpl');
   if (typeof out.created !== 'number') out.created = Math.floor(ctx.now() / 1000);
   for (const c of out.choices) {
-    if (!isRecord(c) || !isRecord(c.message)) throw new UpstreamMalformedError('chat completion choice without message');
+    if (!isRecord(c) || !isRecord(c.message))
+      throw new UpstreamMalformedError('chat completion choice without message');
     c.message.role = 'assistant';
     if (c.message.content === undefined) c.message.content = null;
     if (c.message.refusal === undefined) c.message.refusal = null;
@@ -45,9 +47,12 @@ export function openaiStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): C
       }
       if (isRecord(chunk) && isRecord(chunk.error)) {
         const msg = typeof chunk.error.message === 'string' ? sanitizeMessage(chunk.error.message) : '';
-        throw new UpstreamStreamError(msg ? `the upstream provider failed mid-stream: ${msg}` : 'the upstream provider failed mid-stream');
+        throw new UpstreamStreamError(
+          msg ? `the upstream provider failed mid-stream: ${msg}` : 'the upstream provider failed mid-stream',
+        );
       }
-      if (!isRecord(chunk) || !Array.isArray(chunk.choices)) throw new UpstreamMalformedError('stream chunk without choices');
+      if (!isRecord(chunk) || !Array.isArray(chunk.choices))
+        throw new UpstreamMalformedError('stream chunk without choices');
       const c = chunk as unknown as ChatCompletionChunk;
       c.model = meta.model;
       c.object = 'chat.completion.chunk';
@@ -58,7 +63,11 @@ export function openaiStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): C
   };
 }
 
-export function openaiEmbeddingsResponse(body: unknown, _req: EmbeddingRequest, meta: ChatResultMeta): EmbeddingResponse {
+export function openaiEmbeddingsResponse(
+  body: unknown,
+  _req: EmbeddingRequest,
+  meta: ChatResultMeta,
+): EmbeddingResponse {
   if (!isRecord(body) || !Array.isArray(body.data)) throw new UpstreamMalformedError('embeddings answer without data');
   const out = body as unknown as EmbeddingResponse;
   out.model = meta.model;

@@ -86,7 +86,10 @@ export function classifyTransportError(e: unknown): TransportError {
     case 'UND_ERR_HEADERS_TIMEOUT':
       return new TransportError('upstream_timeout', 'the upstream provider did not answer in time');
     case 'UND_ERR_BODY_TIMEOUT':
-      return new TransportError('upstream_timeout', 'the upstream provider stopped sending in the middle of its answer');
+      return new TransportError(
+        'upstream_timeout',
+        'the upstream provider stopped sending in the middle of its answer',
+      );
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new TransportError('upstream_timeout', 'the upstream provider could not be reached in time');
     case 'ECONNREFUSED':

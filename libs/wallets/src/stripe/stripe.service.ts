@@ -25,13 +25,20 @@ export class StripeService {
   }
 
   private stripe(): Stripe {
-    if (!this.config.stripe.secretKey) throw new GatewayError('service_unavailable', 'Stripe is not configured on this deployment (STRIPE_SECRET_KEY).');
+    if (!this.config.stripe.secretKey)
+      throw new GatewayError('service_unavailable', 'Stripe is not configured on this deployment (STRIPE_SECRET_KEY).');
     if (!this.client) {
       const api = this.config.stripe.apiUrl ? new URL(this.config.stripe.apiUrl) : undefined;
       this.client = new Stripe(this.config.stripe.secretKey, {
         maxNetworkRetries: 2,
         timeout: 20_000,
-        ...(api ? { host: api.hostname, port: Number(api.port || (api.protocol === 'https:' ? 443 : 80)), protocol: api.protocol.replace(':', '') as 'http' | 'https' } : {}),
+        ...(api
+          ? {
+              host: api.hostname,
+              port: Number(api.port || (api.protocol === 'https:' ? 443 : 80)),
+              protocol: api.protocol.replace(':', '') as 'http' | 'https',
+            }
+          : {}),
       });
     }
     return this.client;
@@ -42,7 +49,11 @@ export class StripeService {
     try {
       minor = nanosToMinorUnits(amount, this.config.currency);
     } catch {
-      throw new GatewayError('bad_request', `amount must be a whole number of ${this.config.currency} minor units`, 'amount');
+      throw new GatewayError(
+        'bad_request',
+        `amount must be a whole number of ${this.config.currency} minor units`,
+        'amount',
+      );
     }
     if (minor <= 0n) throw new GatewayError('bad_request', 'amount must be greater than zero', 'amount');
     const base = this.config.publicUrl;
@@ -53,7 +64,11 @@ export class StripeService {
       line_items: [
         {
           quantity: 1,
-          price_data: { currency: this.config.currency.toLowerCase(), unit_amount: Number(minor), product_data: { name: 'Switchyard credit' } },
+          price_data: {
+            currency: this.config.currency.toLowerCase(),
+            unit_amount: Number(minor),
+            product_data: { name: 'Switchyard credit' },
+          },
         },
       ],
       success_url: `${base}/admin/billing/success?session_id={CHECKOUT_SESSION_ID}`,
@@ -63,9 +78,16 @@ export class StripeService {
   }
 
   /** Verifies the signature on the raw body (400 when wrong), then credits paid sessions once. */
-  async handleWebhook(raw: Buffer | undefined, signature: string | undefined): Promise<{ received: true; credited?: boolean; duplicate?: boolean }> {
+  async handleWebhook(
+    raw: Buffer | undefined,
+    signature: string | undefined,
+  ): Promise<{ received: true; credited?: boolean; duplicate?: boolean }> {
     const secret = this.config.stripe.webhookSecret;
-    if (!secret) throw new GatewayError('service_unavailable', 'Stripe webhooks are not configured on this deployment (STRIPE_WEBHOOK_SECRET).');
+    if (!secret)
+      throw new GatewayError(
+        'service_unavailable',
+        'Stripe webhooks are not configured on this deployment (STRIPE_WEBHOOK_SECRET).',
+      );
     if (!raw || !signature) throw new GatewayError('bad_request', 'Missing Stripe-Signature header or body.');
     let event: Stripe.Event;
     try {
@@ -76,8 +98,12 @@ export class StripeService {
     const seen = (await this.db.query(`SELECT 1 FROM stripe_events WHERE id = $1`, [event.id])) as unknown[];
     if (seen.length) return { received: true, duplicate: true };
     let credited = false;
-    if (CREDITING_EVENTS.has(event.type)) credited = await this.creditSession(event.data.object as Stripe.Checkout.Session);
-    await this.db.query(`INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [event.id, event.type]);
+    if (CREDITING_EVENTS.has(event.type))
+      credited = await this.creditSession(event.data.object as Stripe.Checkout.Session);
+    await this.db.query(`INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [
+      event.id,
+      event.type,
+    ]);
     return { received: true, credited };
   }
 
@@ -92,13 +118,18 @@ export class StripeService {
       this.logger.error({ session: s.id, currency: s.currency }, 'stripe session in another currency: not credited');
       return false;
     }
-    const exists = (await this.db.query(`SELECT 1 FROM workspaces WHERE id = $1`, [workspaceId]).catch(() => [])) as unknown[];
+    const exists = (await this.db
+      .query(`SELECT 1 FROM workspaces WHERE id = $1`, [workspaceId])
+      .catch(() => [])) as unknown[];
     if (!exists.length) {
       this.logger.error({ session: s.id }, 'stripe session for an unknown workspace: not credited');
       return false;
     }
     const amount = minorUnitsToNanos(s.amount_total, this.config.currency);
-    const r = await this.wallets.creditStripe(workspaceId, amount, s.id, { stripe_session: s.id, payment_intent: s.payment_intent ?? null });
+    const r = await this.wallets.creditStripe(workspaceId, amount, s.id, {
+      stripe_session: s.id,
+      payment_intent: s.payment_intent ?? null,
+    });
     if (r.created) this.logger.info({ session: s.id, workspace_id: workspaceId }, 'stripe top-up credited');
     return r.created;
   }
