@@ -1,33 +1,13 @@
-// Validates values against a component schema of OpenAI's OpenAPI spec (shared/specs/openai-openapi.yaml),
-// for unit and e2e tests. Test-only: it loads ajv and yaml (dev dependencies) and a 3 MB file, once.
-import { existsSync, readFileSync } from 'node:fs';
+// Validates values against a component schema of OpenAI's OpenAPI spec, for unit and e2e tests. The
+// schemas come from test/fixtures/openai-spec/schemas.json: the part of the official spec the tests use
+// (tools/openapi/extract-schemas.ts regenerates it from ../shared/specs/openai-openapi.yaml), so a clone
+// alone runs the tests. Test-only: it loads ajv (a dev dependency).
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
-import { parse } from 'yaml';
 
 const SPEC_ID = 'https://switchyard.local/openai-openapi.json';
-
-let explicitPath: string | undefined;
-
-/** Points the validator at another copy of the spec (call before the first validation). */
-export function useOpenAISpec(file: string): void {
-  explicitPath = file;
-}
-
-/** The spec sits beside the repository (../shared/specs) or in it (specs/); the repo root is found from here or cwd. */
-function specPath(): string {
-  const roots = [path.resolve(__dirname, '../..'), path.resolve(__dirname, '../../..'), process.cwd()];
-  const candidates = [
-    explicitPath,
-    ...roots.flatMap((r) => [
-      path.join(r, 'specs/openai-openapi.yaml'),
-      path.join(r, '../shared/specs/openai-openapi.yaml'),
-    ]),
-  ];
-  const found = candidates.find((p): p is string => p !== undefined && existsSync(p));
-  if (!found) throw new Error(`openai-openapi.yaml not found (looked in ${candidates.filter(Boolean).join(', ')})`);
-  return found;
-}
+const SCHEMAS = path.resolve(__dirname, '../../test/fixtures/openai-spec/schemas.json');
 
 type Node = Record<string, unknown>;
 
@@ -61,8 +41,8 @@ const compiled = new Map<string, ValidateFunction>();
 
 function load(): Ajv2020 {
   if (ajv) return ajv;
-  const spec = parse(readFileSync(specPath(), 'utf8'), { maxAliasCount: -1 }) as Node;
-  const schemas = (isNode(spec.components) && isNode(spec.components.schemas) ? spec.components.schemas : {}) as Node;
+  const file = JSON.parse(readFileSync(SCHEMAS, 'utf8')) as { schemas: Node };
+  const schemas = file.schemas;
   const normalised: Node = {};
   for (const [name, schema] of Object.entries(schemas)) normalised[name] = normalise(schema, name);
   ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false, validateSchema: false });
