@@ -5,18 +5,19 @@ import type { Response } from 'express';
 import { GatewayError, IdempotencyService, formatAmount } from '@switchyard/core';
 import { CatalogService } from '@switchyard/catalog';
 import type { EmbeddingRequest } from '@switchyard/providers';
-import { ClientGoneError, UpstreamRouter } from '@switchyard/routing';
+import { UpstreamRouter } from '@switchyard/routing';
 import {
   GatewayPipeline,
   GatewayRequest,
   callOf,
   clientSignal,
+  endFailed,
   estimateEmbeddingInputTokens,
   idempotencyAbandon,
   idempotencyStart,
+  markServed,
   replyJson,
   servedHeaders,
-  setHeaders,
   validateBody,
 } from '@switchyard/pipeline';
 import { countText } from '@switchyard/completions';
@@ -89,9 +90,7 @@ export class EmbeddingsService {
             : (emb.input as unknown[]).reduce<number>((s, x) => s + (typeof x === 'string' ? countText(x) : 1), 0);
         r.usage = { prompt_tokens: n, total_tokens: n };
       }
-      call.modelUsed = served.attempt.model.id;
-      call.providerId = served.attempt.target.providerId;
-      call.fallbackDepth = served.attempt.depth;
+      markServed(call, served.attempt);
       const cost = await this.pipeline.finish(adm, served.attempt.model, {
         inputTokens: r.usage.prompt_tokens,
         outputTokens: 0,
@@ -104,11 +103,8 @@ export class EmbeddingsService {
         idem,
       );
     } catch (e) {
-      this.pipeline.release(adm);
       await idempotencyAbandon(this.idempotency, idem);
-      if (e instanceof ClientGoneError) return;
-      setHeaders(res, adm.rateHeaders);
-      throw e;
+      endFailed(this.pipeline, adm, res, e);
     }
   }
 }

@@ -9,3 +9,4 @@ export * from './validate-body';
 export * from './sse-writer';
 export * from './served-headers';
 export * from './idempotent-reply';
+export * from './served';

@@ -10,3 +10,4 @@ export {
   type NativeUsage,
 } from './anthropic';
 export type * from './anthropic/types';
+export { parseArguments as parseToolArguments } from './anthropic/chat.messages';

@@ -2,11 +2,20 @@
 // chunk (until then a failing route can still fall back). Usage is always metered: the upstream's usage
 // chunk when it sends one, a token count of what was delivered otherwise (client gone, upstream cut).
 import type { Response } from 'express';
-import { formatAmount, GatewayError, sendError } from '@switchyard/core';
+import { formatAmount, sendError } from '@switchyard/core';
 import type { MeteredUsage } from '@switchyard/catalog';
 import type { ChatCompletionChunk, ChatRequest } from '@switchyard/providers';
-import { ClientGoneError, UpstreamRouter, type ChatStream } from '@switchyard/routing';
-import { Admission, GatewayPipeline, GatewayRequest, SseWriter, servedHeaders } from '@switchyard/pipeline';
+import { UpstreamRouter, type ChatStream } from '@switchyard/routing';
+import {
+  Admission,
+  GatewayPipeline,
+  GatewayRequest,
+  SseWriter,
+  endFailed,
+  markServed,
+  pumpStream,
+  servedHeaders,
+} from '@switchyard/pipeline';
 import { countChatInput, countText } from '../token-count';
 import { meteredFrom, toOpenAIUsage } from './chat-usage';
 
@@ -27,15 +36,9 @@ export async function streamChat(i: StreamInput): Promise<void> {
   try {
     served = await i.router.chatStream(i.chat, i.adm.attempts, { model: i.requested }, i.signal);
   } catch (e) {
-    i.pipeline.release(i.adm);
-    if (e instanceof ClientGoneError) return;
-    for (const [k, v] of Object.entries(i.adm.rateHeaders)) i.res.setHeader(k, v);
-    throw e;
+    return endFailed(i.pipeline, i.adm, i.res, e);
   }
-  call.modelUsed = served.attempt.model.id;
-  call.providerId = served.attempt.target.providerId;
-  call.fallbackDepth = served.attempt.depth;
-  call.ttftMs = Math.round(Number(process.hrtime.bigint() - i.req.startedAt) / 1e6);
+  markServed(call, served.attempt, i.req);
 
   const includeUsage = i.chat.stream_options?.include_usage === true;
   const out = new SseWriter(i.res);
@@ -69,19 +72,7 @@ export async function streamChat(i: StreamInput): Promise<void> {
     }
   };
 
-  let failure: GatewayError | undefined;
-  let gone = false;
-  try {
-    await emit(served.first);
-    for await (const chunks of served.rest) {
-      await emit(chunks);
-      if (out.closed) throw new ClientGoneError();
-    }
-  } catch (e) {
-    if (e instanceof ClientGoneError || out.closed) gone = true;
-    else failure = e instanceof GatewayError ? e : new GatewayError('upstream_error', 'the upstream stream failed');
-    void served.rest.return(undefined);
-  }
+  const { gone, failure } = await pumpStream(out, served.first, served.rest, emit);
 
   // the tokens delivered are what is charged when the upstream could not report them
   const usage: MeteredUsage = reported ?? {

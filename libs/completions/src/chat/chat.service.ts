@@ -5,20 +5,21 @@ import type { Response } from 'express';
 import { GatewayError, IdempotencyService, formatAmount } from '@switchyard/core';
 import { CatalogService, ResolvedModel } from '@switchyard/catalog';
 import type { ChatRequest } from '@switchyard/providers';
-import { ClientGoneError, UpstreamRouter } from '@switchyard/routing';
+import { UpstreamRouter } from '@switchyard/routing';
 import {
   Admission,
   GatewayPipeline,
   GatewayRequest,
   callOf,
   clientSignal,
+  endFailed,
   estimateChatInputTokens,
   idempotencyAbandon,
   idempotencyStart,
+  markServed,
   maxOutputOf,
   replyJson,
   servedHeaders,
-  setHeaders,
   validateBody,
 } from '@switchyard/pipeline';
 import { ChatCompletionDto } from './chat-completion.dto';
@@ -79,18 +80,13 @@ export class ChatService {
     try {
       const served = await this.router.chat(upstreamReq, adm.attempts, { model: chat.model }, signal);
       const usage = completionUsage(upstreamReq, served.completion);
-      call.modelUsed = served.attempt.model.id;
-      call.providerId = served.attempt.target.providerId;
-      call.fallbackDepth = served.attempt.depth;
+      markServed(call, served.attempt);
       const cost = await this.pipeline.finish(adm, served.attempt.model, usage);
       const headers = { ...servedHeaders(adm, served.attempt, chat.model), 'x-credits-used': formatAmount(cost) };
       await replyJson(res, headers, served.completion, this.idempotency, idem);
     } catch (e) {
-      this.pipeline.release(adm);
       await idempotencyAbandon(this.idempotency, idem);
-      if (e instanceof ClientGoneError) return;
-      setHeaders(res, adm.rateHeaders);
-      throw e;
+      endFailed(this.pipeline, adm, res, e);
     }
   }
 }

@@ -14,4 +14,4 @@ export type {
   ToolCall,
   ToolChoice,
 } from '@switchyard/providers';
-export { AdapterRequestError } from '@switchyard/providers';
+export { AdapterRequestError, parseToolArguments } from '@switchyard/providers';

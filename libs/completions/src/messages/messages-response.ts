@@ -8,6 +8,7 @@ import type {
   ChatCompletion,
   FinishReason,
 } from './anthropic-types';
+import { parseToolArguments } from './anthropic-types';
 
 /** Whether a stop sequence matched is not knowable from OpenAI's 'stop', so it is always end_turn. */
 export function toAnthropicStopReason(
@@ -49,17 +50,7 @@ function count(n: unknown): number {
 }
 
 /** Tool arguments as Anthropic's `input` object: invalid JSON or non-objects become {}. */
-export function parseToolInput(args: string | undefined): Record<string, unknown> {
-  if (!args) return {};
-  try {
-    const value: unknown = JSON.parse(args);
-    return value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
-}
+export const parseToolInput = parseToolArguments;
 
 export function chatCompletionToMessage(c: ChatCompletion, model: string, ctx: AdapterContext): AnthropicMessage {
   const choice = c.choices[0];

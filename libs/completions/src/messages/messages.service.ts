@@ -13,7 +13,7 @@ import {
   readBody,
   sseNamed,
 } from '@switchyard/providers';
-import { ClientGoneError, UpstreamRouter, planAttempts } from '@switchyard/routing';
+import { UpstreamRouter, planAttempts } from '@switchyard/routing';
 import { AllowlistsService } from '@switchyard/allowlists';
 import {
   GatewayPipeline,
@@ -21,12 +21,14 @@ import {
   SseWriter,
   callOf,
   clientSignal,
+  endFailed,
   estimateChatInputTokens,
   idempotencyAbandon,
   idempotencyStart,
+  markServed,
+  pumpStream,
   replyJson,
   servedHeaders,
-  setHeaders,
   validateBody,
 } from '@switchyard/pipeline';
 import type { MeteredUsage } from '@switchyard/catalog';
@@ -83,11 +85,8 @@ export class MessagesService {
         const headers = { ...servedHeaders(adm, served.attempt, msg.model), 'x-credits-used': formatAmount(cost) };
         await replyJson(res, headers, served.message, this.idempotency, idem);
       } catch (e) {
-        this.pipeline.release(adm);
         await idempotencyAbandon(this.idempotency, idem);
-        if (e instanceof ClientGoneError) return;
-        setHeaders(res, adm.rateHeaders);
-        throw e;
+        endFailed(this.pipeline, adm, res, e);
       }
       return;
     }
@@ -98,33 +97,15 @@ export class MessagesService {
         messageStreamOnce(this.router, a, msg, chat, signal),
       );
     } catch (e) {
-      this.pipeline.release(adm);
-      if (e instanceof ClientGoneError) return;
-      setHeaders(res, adm.rateHeaders);
-      throw e;
+      return endFailed(this.pipeline, adm, res, e);
     }
-    call.modelUsed = served.attempt.model.id;
-    call.providerId = served.attempt.target.providerId;
-    call.fallbackDepth = served.attempt.depth;
-    call.ttftMs = Math.round(Number(process.hrtime.bigint() - req.startedAt) / 1e6);
+    markServed(call, served.attempt, req);
     const out = new SseWriter(res);
     out.start(servedHeaders(adm, served.attempt, msg.model));
     const emit = async (events: AnthropicEvent[]) => {
       for (const ev of events) await out.write(sseNamed(ev.type, ev.data));
     };
-    let failure: GatewayError | undefined;
-    let gone = false;
-    try {
-      await emit(served.first);
-      for await (const events of served.rest) {
-        await emit(events);
-        if (out.closed) throw new ClientGoneError();
-      }
-    } catch (e) {
-      if (e instanceof ClientGoneError || out.closed) gone = true;
-      else failure = e instanceof GatewayError ? e : new GatewayError('upstream_error', 'the upstream stream failed');
-      void served.rest.return(undefined);
-    }
+    const { gone, failure } = await pumpStream(out, served.first, served.rest, emit);
     const usage: MeteredUsage = served.reported() ?? {
       inputTokens: countChatInput(chat),
       cachedInputTokens: 0,
