@@ -14,7 +14,8 @@ export const providerSchema = z
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lowercase letters, digits, dot, dash, underscore'),
     kind: z.enum(['openai', 'anthropic', 'gemini']),
     base_url: z.url({ protocol: /^https?$/ }),
-    api_key: z.string().optional(),
+    // `${OPENAI_API_KEY}` with the variable unset leaves the field empty (YAML null): no key
+    api_key: z.string().nullish(),
     timeout_ms: z.number().int().min(100).max(3_600_000).default(60_000),
     enabled: z.boolean().default(true),
     quirks: z

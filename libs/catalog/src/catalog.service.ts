@@ -276,7 +276,7 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
     rec.timeout_ms = p.timeout_ms;
     rec.enabled = p.enabled;
     rec.quirks = p.quirks ?? {};
-    // api_key absent: keep the stored one; empty string: remove it
+    // api_key absent: keep the stored one; empty or null (an unset ${VAR}): no key
     if (p.api_key !== undefined) rec.api_key_enc = p.api_key ? encryptSecret(p.api_key, this.config.masterKey) : null;
     else if (!existing) rec.api_key_enc = null;
     return rec;
