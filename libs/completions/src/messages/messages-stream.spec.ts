@@ -223,3 +223,20 @@ describe('round trip: Anthropic SSE -> chat chunks -> Anthropic events', () => {
     },
   );
 });
+
+describe('message_start input tokens', () => {
+  it('carries the counted prompt size when the upstream reports usage only at the end', () => {
+    const ctx = { now: () => 0, newId: (p: string) => `${p}_1` };
+    const m = chatChunksToMessageEvents('claude-x', ctx, 42);
+    const events = m.push({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 0,
+      model: 'x',
+      choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: null }],
+    });
+    const start = events.find((e) => e.type === 'message_start') as
+      { message: { usage: { input_tokens: number } } } | undefined;
+    expect(start?.message.usage.input_tokens).toBe(42);
+  });
+});

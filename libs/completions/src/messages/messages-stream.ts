@@ -17,7 +17,11 @@ export interface MessageEventsMapper {
 
 type Usage = NonNullable<ChatCompletion['usage']>;
 
-export function chatChunksToMessageEvents(model: string, ctx: AdapterContext): MessageEventsMapper {
+/**
+ * `inputTokens`: the prompt's size as counted before the call, for message_start (Anthropic reports it
+ * there, and clients such as coding agents read it); message_delta carries the upstream's own count.
+ */
+export function chatChunksToMessageEvents(model: string, ctx: AdapterContext, inputTokens = 0): MessageEventsMapper {
   const id = ctx.newId('msg');
   let started = false;
   let done = false;
@@ -44,7 +48,7 @@ export function chatChunksToMessageEvents(model: string, ctx: AdapterContext): M
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: known.input_tokens, output_tokens: 0 },
+          usage: { input_tokens: known.input_tokens || inputTokens, output_tokens: 0 },
         },
       },
       { type: 'ping' },

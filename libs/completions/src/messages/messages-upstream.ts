@@ -16,6 +16,7 @@ import {
 } from '@switchyard/providers';
 import { Attempt, ClientGoneError, UpstreamRouter, liveContext, midStreamError } from '@switchyard/routing';
 import { completionUsage, meteredFrom, toOpenAIUsage } from '../chat/chat-usage';
+import { countChatInput } from '../token-count';
 import { chatCompletionToMessage } from './messages-response';
 import { chatChunksToMessageEvents } from './messages-stream';
 
@@ -114,7 +115,7 @@ export async function messageStreamOnce(
     adapter.mapError,
   );
   const chunks = adapter.streamMapper(liveContext, { model: msg.model });
-  const events = chatChunksToMessageEvents(msg.model, liveContext);
+  const events = chatChunksToMessageEvents(msg.model, liveContext, countChatInput(chat));
   let usage: MeteredUsage | undefined;
   const produced: string[] = [];
   const toEvents = (cs: ChatCompletionChunk[]): AnthropicEvent[] => {
