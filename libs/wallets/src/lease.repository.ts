@@ -163,15 +163,21 @@ export class LeaseRepository {
     );
   }
 
-  /** Keeps live leases from being swept; returns the ids that no longer exist. */
-  async heartbeat(holdIds: string[], ttlMs: number): Promise<string[]> {
-    if (!holdIds.length) return [];
+  /**
+   * Keeps live leases from being swept. Returns the ids that no longer exist, and those whose wallet is
+   * suspended (the suspension's pub/sub message may have been lost: this bounds how long it takes).
+   */
+  async heartbeat(holdIds: string[], ttlMs: number): Promise<{ gone: string[]; suspended: string[] }> {
+    if (!holdIds.length) return { gone: [], suspended: [] };
     const rows = (await this.db.query(
-      `WITH u AS (UPDATE holds SET expires_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = ANY($1::uuid[]) RETURNING id)
-       SELECT id FROM u`,
+      `WITH u AS (UPDATE holds SET expires_at = now() + make_interval(secs => $2::double precision / 1000) WHERE id = ANY($1::uuid[]) RETURNING id, account_id)
+       SELECT u.id, a.status FROM u JOIN accounts a ON a.id = u.account_id`,
       [holdIds, ttlMs],
-    )) as Array<{ id: string }>;
+    )) as Array<{ id: string; status: string }>;
     const alive = new Set(rows.map((r) => r.id));
-    return holdIds.filter((id) => !alive.has(id));
+    return {
+      gone: holdIds.filter((id) => !alive.has(id)),
+      suspended: rows.filter((r) => r.status !== 'active').map((r) => r.id),
+    };
   }
 }

@@ -277,13 +277,20 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   private async heartbeat(): Promise<void> {
     const live = [...this.active.values(), ...this.retired].filter((l) => l.accountId);
     try {
-      const gone = new Set(
-        await this.repo.heartbeat(
-          live.map((l) => l.holdId),
-          this.config.lease.ttlMs,
-        ),
+      const beat = await this.repo.heartbeat(
+        live.map((l) => l.holdId),
+        this.config.lease.ttlMs,
       );
-      for (const l of live) if (gone.has(l.holdId) && l.amount > 0n) this.lost(l, 0n);
+      const gone = new Set(beat.gone);
+      const suspended = new Set(beat.suspended);
+      for (const l of live) {
+        if (gone.has(l.holdId) && l.amount > 0n) this.lost(l, 0n);
+        else if (suspended.has(l.holdId) && this.active.get(l.workspaceId) === l) {
+          // a suspension whose message was lost: stop serving from this lease now
+          this.retire(l);
+          await this.giveBack(l);
+        }
+      }
     } catch {
       // the next heartbeat tries again; the TTL is four heartbeats long
     }

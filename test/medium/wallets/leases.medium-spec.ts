@@ -235,3 +235,17 @@ describe('wallet leases', () => {
     await expectLedgerInvariants();
   });
 });
+
+describe('wallet leases without Redis messages', () => {
+  it('a suspension whose message was lost still stops the lease at the next heartbeat', async () => {
+    const p = await process_({ LEASE_TTL_MS: '5000' }); // heartbeat every 1.25 s
+    const { ws } = await fundedWorkspace(1_000_000_000n);
+    const r = await leases(p).reserve(ws, 1_000n, 1_000n);
+    leases(p).finish(r, 100n);
+    // suspended behind the processes' backs: no pub/sub message
+    await db.query(`UPDATE accounts SET status = 'suspended' WHERE type = 'workspace' AND owner_id = $1`, [ws]);
+    expect(await leases(p).reserve(ws, 1_000n, 1_000n)).not.toBeNull(); // still served from the lease...
+    await pause(1_600);
+    await expect(leases(p).reserve(ws, 1_000n, 1_000n)).rejects.toMatchObject({ code: 'wallet_suspended' }); // ...until the heartbeat
+  });
+});
