@@ -15,6 +15,7 @@ import {
   WalletsService,
 } from '@switchyard/wallets';
 import { freshDatabase } from '../../setup/test-db';
+import { expectLedgerInvariantsIn } from './ledger-invariants';
 
 jest.setTimeout(60_000);
 
@@ -90,32 +91,7 @@ async function settled(account: string): Promise<{ balance: bigint; held: bigint
   throw new Error('leases were not released');
 }
 
-async function expectLedgerInvariants(): Promise<void> {
-  expect(await db.query(`SELECT id FROM accounts WHERE type <> 'system' AND (balance - held < 0 OR held < 0)`)).toEqual(
-    [],
-  );
-  expect(
-    await db.query(`SELECT transaction_id FROM ledger_entries GROUP BY transaction_id HAVING sum(amount) <> 0`),
-  ).toEqual([]);
-  expect(
-    await db.query(
-      `SELECT a.id FROM accounts a LEFT JOIN (SELECT account_id, sum(amount) AS s FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
-        WHERE a.balance <> coalesce(e.s, 0)`,
-    ),
-  ).toEqual([]);
-  expect(
-    await db.query(
-      `SELECT a.id FROM accounts a LEFT JOIN (SELECT account_id, sum(amount) AS s FROM holds GROUP BY account_id) h ON h.account_id = a.id
-        WHERE a.held <> coalesce(h.s, 0)`,
-    ),
-  ).toEqual([]);
-  expect(
-    await db.query(
-      `SELECT account_id FROM (SELECT e.account_id, sum(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.id) AS running
-         FROM ledger_entries e JOIN accounts a ON a.id = e.account_id WHERE a.type <> 'system') r GROUP BY account_id HAVING min(running) < 0`,
-    ),
-  ).toEqual([]);
-}
+const expectLedgerInvariants = () => expectLedgerInvariantsIn(db);
 
 const code = (e: unknown) => (e instanceof GatewayError ? e.code : String(e));
 
