@@ -6,13 +6,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AccountType, SystemAccount } from './entities/account.entity';
 import type { TransactionKind } from './entities/ledger-transaction.entity';
 
-export interface HoldResult {
-  /** null: no active wallet, or not enough available */
-  granted: bigint | null;
-  status: 'active' | 'suspended' | null;
-  available: bigint;
-}
-
 export interface Movement {
   kind: TransactionKind;
   /** unique per kind: a second movement with the same reference is refused (returns null) */
@@ -71,123 +64,6 @@ export class LedgerRepository {
       [type, ownerId, currency],
     )) as Array<{ id: string }>;
     return rows[0].id;
-  }
-
-  // ---- hot path: one statement each ----
-
-  /**
-   * Reserves up to `worst` (at least `minimum`) of the workspace's available balance. One statement: the
-   * wallet row is locked, the grant computed from its latest values, `held` raised and the hold written.
-   */
-  async placeHold(p: {
-    workspaceId: string;
-    holdId: string;
-    worst: bigint;
-    minimum: bigint;
-    requestId: string;
-    ttlMs: number;
-  }): Promise<HoldResult> {
-    const rows = (await this.db.query(
-      `WITH acc AS (
-         SELECT id, status, balance - held AS available FROM accounts
-          WHERE type = 'workspace' AND owner_id = $1 FOR UPDATE
-       ), g AS (
-         SELECT id, LEAST($2::bigint, available) AS amount FROM acc
-          WHERE status = 'active' AND available >= $3::bigint AND LEAST($2::bigint, available) > 0
-       ), upd AS (
-         -- computed from the row's own columns (see STALE_CHECK at the top of this file): on the row version locked above
-         -- this is exactly g.amount
-         UPDATE accounts a SET held = a.held + LEAST($2::bigint, a.balance - a.held), updated_at = now()
-           FROM g WHERE a.id = g.id RETURNING a.id
-       ), ins AS (
-         INSERT INTO holds (id, account_id, amount, request_id, expires_at)
-         SELECT $4, g.id, g.amount, $5, now() + make_interval(secs => $6::double precision / 1000)
-           FROM g JOIN upd ON upd.id = g.id
-         RETURNING amount
-       )
-       SELECT acc.status, acc.available::text AS available, (SELECT amount::text FROM ins) AS granted FROM acc`,
-      [p.workspaceId, p.worst.toString(), p.minimum.toString(), p.holdId, p.requestId, p.ttlMs],
-    )) as Array<{ status: 'active' | 'suspended'; available: string; granted: string | null }>;
-    const r = rows[0];
-    if (!r) return { granted: null, status: null, available: 0n };
-    return { granted: r.granted === null ? null : BigInt(r.granted), status: r.status, available: BigInt(r.available) };
-  }
-
-  /**
-   * Ends a hold: charges `cost` (never more than the hold plus what is still available) to revenue and
-   * releases the rest. Returns the amount charged, or null when the hold no longer exists (swept).
-   */
-  async settleHold(p: {
-    holdId: string;
-    cost: bigint;
-    reference: string;
-    metadata: Record<string, unknown>;
-  }): Promise<bigint | null> {
-    const rows = (await this.db.query(
-      `WITH lock_first AS (
-         -- the wallet row before the hold row, as every movement does (see the lock order above)
-         SELECT a.id FROM accounts a JOIN holds x ON x.account_id = a.id WHERE x.id = $1 FOR UPDATE OF a
-       ), h AS (
-         DELETE FROM holds WHERE id = $1 AND EXISTS (SELECT 1 FROM lock_first) RETURNING account_id, amount
-       ), acc AS (
-         SELECT a.id, h.amount AS hold_amount, LEAST($2::bigint, a.balance - a.held + h.amount) AS charge
-           FROM accounts a JOIN h ON a.id = h.account_id FOR UPDATE OF a
-       ), w AS (
-         -- acc.charge, recomputed from the row's own columns (see STALE_CHECK at the top of this file)
-         UPDATE accounts a SET balance = a.balance - LEAST($2::bigint, a.balance - a.held + acc.hold_amount),
-                held = a.held - acc.hold_amount, updated_at = now()
-           FROM acc WHERE a.id = acc.id RETURNING acc.charge
-       ), tx AS (
-         INSERT INTO ledger_transactions (kind, reference, metadata)
-         SELECT 'usage', $3, $4::jsonb FROM acc WHERE acc.charge > 0 RETURNING id
-       ), e AS (
-         INSERT INTO ledger_entries (transaction_id, account_id, amount)
-         SELECT tx.id, v.account_id, v.amount
-           FROM tx CROSS JOIN acc CROSS JOIN LATERAL (VALUES (acc.id, -acc.charge), ($5::uuid, acc.charge)) AS v(account_id, amount)
-         RETURNING 1
-       ), r AS (
-         UPDATE accounts SET balance = balance + (SELECT charge FROM acc), updated_at = now()
-          WHERE id = $5 AND EXISTS (SELECT 1 FROM tx) RETURNING 1
-       )
-       SELECT (SELECT charge::text FROM w) AS charged, (SELECT count(*) FROM e) AS entries, (SELECT count(*) FROM r) AS revenue`,
-      [p.holdId, p.cost.toString(), p.reference, JSON.stringify(p.metadata), this.system('revenue')],
-    )) as Array<{ charged: string | null }>;
-    return rows[0]?.charged == null ? null : BigInt(rows[0].charged);
-  }
-
-  /** Usage whose hold was already swept: charge what is available, at most once per reference. */
-  async chargeWithoutHold(p: {
-    workspaceId: string;
-    cost: bigint;
-    reference: string;
-    metadata: Record<string, unknown>;
-  }): Promise<bigint> {
-    if (p.cost <= 0n) return 0n;
-    const rows = (await this.db.query(
-      `WITH acc AS (
-         SELECT id, LEAST($2::bigint, balance - held) AS charge FROM accounts
-          WHERE type = 'workspace' AND owner_id = $1 FOR UPDATE
-       ), tx AS (
-         INSERT INTO ledger_transactions (kind, reference, metadata)
-         SELECT 'usage', $3, $4::jsonb FROM acc WHERE acc.charge > 0
-         ON CONFLICT (kind, reference) WHERE reference IS NOT NULL DO NOTHING RETURNING id
-       ), w AS (
-         -- acc.charge, recomputed from the row's own columns (see STALE_CHECK at the top of this file)
-         UPDATE accounts a SET balance = a.balance - LEAST($2::bigint, a.balance - a.held), updated_at = now()
-           FROM acc, tx WHERE a.id = acc.id RETURNING acc.charge
-       ), e AS (
-         INSERT INTO ledger_entries (transaction_id, account_id, amount)
-         SELECT tx.id, v.account_id, v.amount
-           FROM tx CROSS JOIN acc CROSS JOIN LATERAL (VALUES (acc.id, -acc.charge), ($5::uuid, acc.charge)) AS v(account_id, amount)
-         RETURNING 1
-       ), r AS (
-         UPDATE accounts SET balance = balance + (SELECT charge FROM w), updated_at = now()
-          WHERE id = $5 AND EXISTS (SELECT 1 FROM w) RETURNING 1
-       )
-       SELECT (SELECT charge::text FROM w) AS charged, (SELECT count(*) FROM e) AS entries, (SELECT count(*) FROM r) AS revenue`,
-      [p.workspaceId, p.cost.toString(), p.reference, JSON.stringify(p.metadata), this.system('revenue')],
-    )) as Array<{ charged: string | null }>;
-    return rows[0]?.charged == null ? 0n : BigInt(rows[0].charged);
   }
 
   /** Releases holds past their expiry (left by a crashed process). Returns how many were released. */

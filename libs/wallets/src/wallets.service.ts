@@ -1,6 +1,5 @@
 // Wallets: holds and settlement for the /v1 pipeline, recharges, transfers and suspension for the
 // admin API. Amounts are bigint nanos; the ledger repository does the SQL.
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig, GatewayError, InvalidationBus, LOGGER, Logger, formatAmount } from '@switchyard/core';
@@ -13,12 +12,6 @@ export interface WalletView {
   available: string;
   currency: string;
   status: 'active' | 'suspended';
-}
-
-export interface HeldFunds {
-  holdId: string;
-  workspaceId: string;
-  amount: bigint;
 }
 
 export interface TransactionView {
@@ -47,57 +40,7 @@ export class WalletsService implements OnModuleInit {
     await this.ledger.ensureSystemAccounts(this.config.currency);
   }
 
-  // ---- /v1 pipeline ----
-
-  /**
-   * Reserves the request's worst case before any upstream call. `minimum` is what the request needs at
-   * the least (the worst case itself when the client fixed max_tokens); the grant may be lower than
-   * `worst` when the client let the gateway cap the output. 402 when even the minimum is not available.
-   */
-  async hold(workspaceId: string, worst: bigint, minimum: bigint, requestId: string): Promise<HeldFunds | null> {
-    if (worst <= 0n) return null; // free: nothing to reserve
-    const holdId = randomUUID();
-    let r;
-    try {
-      r = await this.ledger.placeHold({ workspaceId, holdId, worst, minimum, requestId, ttlMs: this.config.holdTtlMs });
-    } catch (e) {
-      this.logger.error({ err: (e as Error).message }, 'placing a hold failed');
-      throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
-        'Retry-After': '5',
-      });
-    }
-    if (r.status === 'suspended')
-      throw new GatewayError('wallet_suspended', 'This workspace wallet is suspended. Contact your agent or admin.');
-    if (r.granted === null) {
-      throw new GatewayError(
-        'insufficient_balance',
-        `Insufficient balance: this request needs up to ${formatAmount(minimum)} ${this.config.currency} and ${formatAmount(r.available)} is available. Top up the wallet and retry.`,
-      );
-    }
-    return { holdId, workspaceId, amount: r.granted };
-  }
-
-  /**
-   * Charges the metered cost (capped by the hold plus what is available) and releases the rest.
-   * `reference` is unique per request served (not a client-supplied request id): it makes the charge once.
-   */
-  async settle(
-    held: HeldFunds | null,
-    workspaceId: string,
-    cost: bigint,
-    reference: string,
-    metadata: Record<string, unknown>,
-  ): Promise<bigint> {
-    if (!held) {
-      // a free request, or one that had no hold: charge what is available (reference makes it once)
-      return cost > 0n ? this.ledger.chargeWithoutHold({ workspaceId, cost, reference, metadata }) : 0n;
-    }
-    const charged = await this.ledger.settleHold({ holdId: held.holdId, cost, reference, metadata });
-    if (charged !== null) return charged;
-    // the sweeper released this hold already (a very long request): charge without it, once
-    return this.ledger.chargeWithoutHold({ workspaceId, cost, reference, metadata });
-  }
-
+  /** Releases holds left by processes that died (their leases); run by the worker's maintenance queue. */
   async sweepExpiredHolds(): Promise<number> {
     return this.ledger.sweepExpiredHolds();
   }

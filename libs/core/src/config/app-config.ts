@@ -33,7 +33,6 @@ export class AppConfig {
   readonly defaultKeyRpm: number;
   readonly ipRateLimit: number;
   readonly ipRateWindowSeconds: number;
-  readonly holdTtlMs: number;
   /** wallet leases: batch interval, release after idle, expiry if the process dies, size in worst cases */
   readonly lease: { flushMs: number; idleMs: number; ttlMs: number; requests: number };
   readonly usageFlushMs: number;
@@ -76,7 +75,6 @@ export class AppConfig {
     this.defaultKeyRpm = raw.DEFAULT_KEY_RPM;
     this.ipRateLimit = raw.IP_RATE_LIMIT;
     this.ipRateWindowSeconds = raw.IP_RATE_WINDOW_SECONDS;
-    this.holdTtlMs = raw.HOLD_TTL_MS;
     this.lease = {
       flushMs: raw.LEASE_FLUSH_MS,
       idleMs: raw.LEASE_IDLE_MS,

@@ -58,7 +58,6 @@ export const configSchema = z
     DEFAULT_KEY_RPM: int(60, 1, 1_000_000),
     IP_RATE_LIMIT: int(5000, 0, 100_000_000),
     IP_RATE_WINDOW_SECONDS: int(600, 1, 86_400),
-    HOLD_TTL_MS: int(3_600_000, 10_000, 86_400_000),
     LEASE_FLUSH_MS: int(200, 10, 60_000),
     LEASE_IDLE_MS: int(10_000, 50, 3_600_000),
     LEASE_TTL_MS: int(120_000, 5_000, 3_600_000),
