@@ -124,6 +124,18 @@ describe('demo upstream: Anthropic format', () => {
     expect(events.find((e) => e.type === 'message_delta').delta.stop_reason).toBe('tool_use');
   });
 
+  it('answers structured outputs (output_config.format, or the beta output_format) with JSON text', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    for (const body of [
+      { output_config: { format: { type: 'json_schema', schema } } },
+      { output_format: { type: 'json_schema', schema } },
+    ]) {
+      const m = (await send(body)).json();
+      expect(m.stop_reason).toBe('end_turn');
+      expect(JSON.parse(m.content[0].text)).toEqual({ city: 'demo' });
+    }
+  });
+
   it('answers a tool_result turn and counts images', async () => {
     const messages = [
       {

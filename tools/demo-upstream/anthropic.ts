@@ -42,6 +42,8 @@ export function readAnthropic(body: unknown, needMaxTokens: boolean): Conversati
     .map(asObj)
     .filter((t) => typeof t.name === 'string' && isObj(t.input_schema))
     .map((t) => ({ name: t.name as string, schema: t.input_schema }));
+  // structured outputs: output_config.format, or the older beta's output_format
+  const format = asObj(asObj(b.output_config).format ?? b.output_format);
   const tc = asObj(b.tool_choice);
   const toolChoice: Conversation['toolChoice'] =
     tc.type === 'none' ? 'none' : tc.type === 'any' ? 'required' : tc.type === 'tool' ? 'named' : 'auto';
@@ -52,6 +54,7 @@ export function readAnthropic(body: unknown, needMaxTokens: boolean): Conversati
     toolChoice,
     toolNames: tc.type === 'tool' ? [String(tc.name ?? '')] : undefined,
     parallelToolCalls: tc.disable_parallel_tool_use !== true,
+    json: format.type === 'json_schema' ? { schema: format.schema } : undefined,
     maxTokens: num(b.max_tokens),
     stop: stopList(b.stop_sequences),
     n: 1,
