@@ -10,6 +10,7 @@ export type {
   ContentPart,
   FinishReason,
   FunctionTool,
+  ResponseFormat,
   TextPart,
   ToolCall,
   ToolChoice,

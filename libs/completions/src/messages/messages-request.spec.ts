@@ -212,6 +212,33 @@ describe('messagesRequestToChat', () => {
   });
 });
 
+describe('messagesRequestToChat: structured outputs', () => {
+  const schema = { type: 'object', properties: { answer: { type: 'number' } }, required: ['answer'] };
+  const user: AnthropicMessageParam[] = [{ role: 'user', content: 'What is 6 x 7?' }];
+
+  it('maps output_config.format and the beta output_format to response_format json_schema', () => {
+    const expected = { type: 'json_schema', json_schema: { name: 'output', schema } };
+    const current = messagesRequestToChat({
+      ...base,
+      messages: user,
+      output_config: { effort: 'low', format: { type: 'json_schema', schema } },
+    });
+    expect(current.response_format).toEqual(expected);
+    const beta = messagesRequestToChat({ ...base, messages: user, output_format: { type: 'json_schema', schema } });
+    expect(beta.response_format).toEqual(expected);
+    expect(messagesRequestToChat({ ...base, messages: user, output_config: { effort: 'low' } }).response_format).toBe(
+      undefined,
+    );
+  });
+
+  it('refuses an output format that is not a json_schema with a schema, with its param', () => {
+    const bad = rejects({ ...base, messages: user, output_format: { type: 'xml' } });
+    expect(bad.param).toBe('output_format');
+    const noSchema = rejects({ ...base, messages: user, output_config: { format: { type: 'json_schema' } } });
+    expect(noSchema.param).toBe('output_config.format.schema');
+  });
+});
+
 describe('round trip: Anthropic request -> chat -> Anthropic adapter', () => {
   const target: RouteTarget = {
     providerId: 'anthropic',

@@ -15,6 +15,7 @@ import {
   type ChatRequest,
   type ContentPart,
   type FunctionTool,
+  type ResponseFormat,
   type TextPart,
   type ToolCall,
   type ToolChoice,
@@ -42,6 +43,8 @@ export function messagesRequestToChat(req: AnthropicMessagesRequest): ChatReques
       }
     }
   }
+  const format = toResponseFormat(req);
+  if (format) chat.response_format = format;
   if (typeof req.metadata?.user_id === 'string') chat.user = req.metadata.user_id;
   if (req.stream === true) {
     chat.stream = true;
@@ -206,6 +209,22 @@ function toFunctionTool(tool: AnthropicTool, i: number): FunctionTool {
       parameters: tool.input_schema ?? { type: 'object', properties: {} },
     },
   };
+}
+
+/**
+ * Structured outputs: `output_config.format`, or the beta's `output_format` that older SDKs send. The
+ * schema is not marked strict: OpenAI's strict mode refuses schemas Anthropic accepts.
+ */
+function toResponseFormat(req: AnthropicMessagesRequest): ResponseFormat | undefined {
+  const config = req.output_config as { format?: unknown } | null | undefined;
+  const [format, param] =
+    config?.format != null ? [config.format, 'output_config.format'] : [req.output_format, 'output_format'];
+  if (format == null) return undefined;
+  const f = format as { type?: unknown; schema?: unknown };
+  if (f.type !== 'json_schema') throw new AdapterRequestError('the output format type must be "json_schema"', param);
+  if (!f.schema || typeof f.schema !== 'object' || Array.isArray(f.schema))
+    throw new AdapterRequestError('a json_schema output format needs a schema object', `${param}.schema`);
+  return { type: 'json_schema', json_schema: { name: 'output', schema: f.schema as Record<string, unknown> } };
 }
 
 function toToolChoice(choice: AnthropicToolChoice): ToolChoice {
