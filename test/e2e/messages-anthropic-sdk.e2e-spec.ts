@@ -1,8 +1,11 @@
 // /v1/messages (Anthropic's Messages API) through the official `@anthropic-ai/sdk`, in front of each
-// upstream kind: the request converts to the internal chat shape, goes to an openai, anthropic or
-// gemini upstream, and comes back as an Anthropic message or event stream.
+// upstream kind: an anthropic upstream gets the request as sent (near-passthrough); for openai and
+// gemini upstreams it converts to the internal chat shape and back to an Anthropic message or stream.
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack, TestStack } from './helpers/test-stack';
+import type { RecordedRequest } from '../../tools/demo-upstream';
+import { AdminClient } from './helpers/admin-client';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/test-stack';
 import { CHAT_KINDS, lastUpstream, nanos, PRICE_NANOS_PER_TOKEN, sdkTenant } from './helpers/sdk-setup';
 
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -25,6 +28,91 @@ async function apiError(p: Promise<unknown>): Promise<InstanceType<typeof Anthro
     throw e;
   }
   throw new Error('expected the call to fail');
+}
+
+/** The `provider/model` id of each kind's model (owned_by/id): unlike the plain alias, never the upstream's id. */
+const PROVIDER_MODEL_IDS: Record<string, { id: string; upstream: string }> = {
+  openai: { id: 'openai/gpt-4o-mini', upstream: 'gpt-4o-mini' },
+  anthropic: { id: 'anthropic/claude-sonnet-4-6', upstream: 'claude-sonnet-4-6' },
+  gemini: { id: 'google/gemini-3-flash', upstream: 'gemini-3-flash-preview' },
+};
+
+/** Blocks and fields only Anthropic speaks: a server tool, its use and result, a search result, cache_control, thinking. */
+const SERVER_TOOL_PARAMS = {
+  max_tokens: 2048,
+  system: [{ type: 'text', text: 'Cite your sources.', cache_control: { type: 'ephemeral' } }],
+  thinking: { type: 'enabled', budget_tokens: 1024 },
+  tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 2 }],
+  messages: [
+    {
+      role: 'user',
+      content: [
+        {
+          type: 'search_result',
+          source: 'https://docs.test/foxes',
+          title: 'Fox facts',
+          content: [{ type: 'text', text: 'Foxes jump over lazy dogs.' }],
+          citations: { enabled: true },
+        },
+        { type: 'text', text: 'What do foxes do?' },
+      ],
+    },
+    {
+      role: 'assistant',
+      content: [
+        { type: 'server_tool_use', id: 'srvtoolu_01', name: 'web_search', input: { query: 'foxes' } },
+        {
+          type: 'web_search_tool_result',
+          tool_use_id: 'srvtoolu_01',
+          content: [
+            {
+              type: 'web_search_result',
+              url: 'https://docs.test/foxes',
+              title: 'Fox facts',
+              encrypted_content: 'ZW5jcnlwdGVk',
+              page_age: null,
+            },
+          ],
+        },
+        { type: 'text', text: 'Foxes jump.' },
+      ],
+    },
+    { role: 'user', content: 'And what do dogs do?' },
+  ],
+} as unknown as Omit<Anthropic.MessageCreateParamsNonStreaming, 'model'>;
+
+const CITY_SCHEMA = {
+  type: 'object',
+  properties: { city: { type: 'string' }, population: { type: 'integer' } },
+  required: ['city', 'population'],
+  additionalProperties: false,
+};
+
+async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Reads a raw event stream to its end, or to the error the SDK throws for an `error` event. */
+async function drain(stream: AsyncIterable<Anthropic.RawMessageStreamEvent>) {
+  const events: Anthropic.RawMessageStreamEvent[] = [];
+  try {
+    for await (const ev of stream) events.push(ev);
+  } catch (e) {
+    return { events, error: e };
+  }
+  return { events, error: undefined };
+}
+
+function deltaText(events: Anthropic.RawMessageStreamEvent[]): string {
+  return events
+    .map((e) => (e.type === 'content_block_delta' && e.delta.type === 'text_delta' ? e.delta.text : ''))
+    .join('');
 }
 
 function textOf(m: Anthropic.Message): string {
@@ -65,6 +153,14 @@ function expectAnthropicOrder(events: Anthropic.RawMessageStreamEvent[]): void {
   }
   expect(open).toBeUndefined();
   expect(next).toBeGreaterThan(0);
+}
+
+/** The event names of a raw SSE body (the SDK drops pings before a client sees them). */
+function eventNames(sse: string): string[] {
+  return sse
+    .split('\n')
+    .filter((l) => l.startsWith('event: '))
+    .map((l) => l.slice(7).trim());
 }
 
 describe('/v1/messages through the Anthropic SDK', () => {
@@ -249,6 +345,300 @@ describe('/v1/messages through the Anthropic SDK', () => {
         const m = await client.messages.create({ model, max_tokens: 16, messages });
         expect(count.input_tokens).toBe(m.usage.input_tokens);
       }
+    });
+  });
+
+  describe.each(CHAT_KINDS)('$kind kind: the wire beyond the basics', ({ kind, model }) => {
+    const named = PROVIDER_MODEL_IDS[kind];
+
+    it('answers with the provider/model id the client sent, while the upstream gets its own model id', async () => {
+      const { data: m, response } = await client.messages
+        .create({ model: named.id, max_tokens: 64, messages: [{ role: 'user', content: 'Which model are you?' }] })
+        .withResponse();
+      const up = lastUpstream(stack);
+      expect(up.provider).toBe(kind);
+      // the upstream answered with its own id (the demo echoes what it got): the gateway rewrote it
+      if (kind === 'gemini') expect(up.path).toContain(`/models/${named.upstream}:`);
+      else expect(up.body.model).toBe(named.upstream);
+      expect(m.model).toBe(named.id);
+      expect(response.headers.get('x-model-used')).toBe(model);
+
+      const stream = client.messages.stream({
+        model: named.id,
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'Which model streams?' }],
+      });
+      const { events } = await drain(stream);
+      expect((events[0] as Anthropic.RawMessageStartEvent).message.model).toBe(named.id);
+      expect((await stream.finalMessage()).model).toBe(named.id);
+    });
+
+    // The gateway's promise on every /v1/messages stream, whatever the upstream kind: a `ping` after
+    // message_start and before the first content delta, as Anthropic sends it (an anthropic upstream's
+    // own pings are forwarded in place; a converted stream sends one right after message_start).
+    it('sends a ping after message_start and before the first content delta', async () => {
+      const res = await fetch(`${stack.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'Ping me' }] }),
+      });
+      expect(res.status).toBe(200);
+      const names = eventNames(await res.text());
+      expect(names[0]).toBe('message_start');
+      const ping = names.indexOf('ping');
+      expect(ping).toBeGreaterThan(0);
+      expect(ping).toBeLessThan(names.indexOf('content_block_delta'));
+      expect(names.at(-1)).toBe('message_stop');
+    });
+
+    it('ends a stream the upstream cut with an Anthropic error event, and charges what was delivered', async () => {
+      const { data: stream, response } = await client.messages
+        .create({
+          model,
+          max_tokens: 256,
+          stream: true,
+          messages: [{ role: 'user', content: 'Cut me off [[demo: drop_after=3]]' }],
+        })
+        .withResponse();
+      const { events, error } = await drain(stream);
+      expect(error).toBeInstanceOf(Anthropic.APIError);
+      const e = error as InstanceType<typeof Anthropic.APIError>;
+      expect(e.error).toEqual({ type: 'error', error: { type: 'api_error', message: expect.any(String) } });
+      expect(JSON.stringify(e.error)).not.toMatch(/127\.0\.0\.1|https?:\/\/|sk-/);
+      expect(events[0].type).toBe('message_start');
+      expect(events.map((ev) => ev.type)).not.toContain('message_stop');
+      expect(deltaText(events)).toBe('Demo reply to');
+
+      const requestId = response.headers.get('x-request-id')!;
+      const row = await waitFor(async () => {
+        const rows: Array<{ input_tokens: number; output_tokens: number; cost: string; error_code: string }> =
+          await stack.db.query(
+            'SELECT input_tokens, output_tokens, cost::text, error_code FROM usage_log WHERE request_id = $1',
+            [requestId],
+          );
+        return rows[0];
+      });
+      expect(row.error_code).toBe('upstream_error');
+      expect(row.output_tokens).toBe(3); // "Demo reply to", not the placeholder message_start carries
+      const price = PRICE_NANOS_PER_TOKEN[model];
+      expect(BigInt(row.cost)).toBe(price.input * BigInt(row.input_tokens) + price.output * 3n);
+    });
+
+    it('answers JSON for a structured output format (output_config.format)', async () => {
+      const m = await client.messages.create({
+        model,
+        max_tokens: 256,
+        messages: [{ role: 'user', content: 'The largest city of France, as JSON' }],
+        output_config: { format: { type: 'json_schema', schema: CITY_SCHEMA } },
+      });
+      expect(JSON.parse(textOf(m))).toEqual({ city: 'demo', population: 1 });
+      const body = lastUpstream(stack).body;
+      if (kind === 'anthropic')
+        expect(body.output_config).toEqual({ format: { type: 'json_schema', schema: CITY_SCHEMA } });
+      if (kind === 'openai')
+        expect(body.response_format).toEqual({
+          type: 'json_schema',
+          json_schema: { name: 'output', schema: CITY_SCHEMA },
+        });
+      if (kind === 'gemini') {
+        expect(body.generationConfig.responseMimeType).toBe('application/json');
+        expect(body.generationConfig.responseJsonSchema).toMatchObject({ required: ['city', 'population'] });
+      }
+    });
+
+    it('takes the beta output_format (with its anthropic-beta header) the same way', async () => {
+      const res = await fetch(`${stack.url}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': key,
+          'anthropic-version': '2023-06-01',
+          'anthropic-beta': 'structured-outputs-2025-11-13',
+        },
+        body: JSON.stringify({
+          model,
+          max_tokens: 256,
+          messages: [{ role: 'user', content: 'The largest city of Spain, as JSON' }],
+          output_format: { type: 'json_schema', schema: CITY_SCHEMA },
+        }),
+      });
+      expect(res.status).toBe(200);
+      const m = (await res.json()) as Anthropic.Message;
+      expect(JSON.parse(textOf(m))).toEqual({ city: 'demo', population: 1 });
+      const up = lastUpstream(stack);
+      if (kind === 'anthropic') {
+        expect(up.body.output_format).toEqual({ type: 'json_schema', schema: CITY_SCHEMA });
+        expect(up.headers['anthropic-beta']).toBe('structured-outputs-2025-11-13');
+      }
+      if (kind === 'openai') expect(up.body.response_format.json_schema.schema).toEqual(CITY_SCHEMA);
+    });
+
+    // anthropic: server tools, server_tool_use, search_result, cache_control and thinking reach it as sent;
+    // the other kinds cannot express them: 400 without calling the upstream
+    it('passes Anthropic-only blocks and server tools through to an anthropic upstream, 400 elsewhere', async () => {
+      const before = stack.upstream.requests.length;
+      const sent = client.messages.create({ ...SERVER_TOOL_PARAMS, model });
+      if (kind !== 'anthropic') {
+        const e = await apiError(sent);
+        expect(e.status).toBe(400);
+        expect(e.error).toMatchObject({
+          type: 'error',
+          error: { type: 'invalid_request_error', message: expect.stringMatching(/search_result|web_search/) },
+        });
+        expect(stack.upstream.requests.length).toBe(before);
+        return;
+      }
+      const m = await sent;
+      expect(m.type).toBe('message');
+      const body = lastUpstream(stack).body;
+      for (const field of ['system', 'thinking', 'tools', 'messages'] as const)
+        expect(body[field]).toEqual((SERVER_TOOL_PARAMS as unknown as Record<string, unknown>)[field]);
+
+      const { events, error } = await drain(
+        await client.messages.create({ ...SERVER_TOOL_PARAMS, model, stream: true }),
+      );
+      expect(error).toBeUndefined();
+      expect(events.at(-1)?.type).toBe('message_stop');
+      expect(lastUpstream(stack).body.messages).toEqual(SERVER_TOOL_PARAMS.messages);
+    });
+
+    it('counts a request without usage from the upstream with the tokenizer, and charges it', async () => {
+      const params = {
+        model,
+        max_tokens: 256,
+        messages: [{ role: 'user' as const, content: 'Count me myself [[demo: no_usage]]' }],
+      };
+      const { data: m, response } = await client.messages.create(params).withResponse();
+      expect(m.usage.input_tokens).toBeGreaterThan(0);
+      expect(m.usage.output_tokens).toBeGreaterThan(0);
+      const price = PRICE_NANOS_PER_TOKEN[model];
+      const cost = price.input * BigInt(m.usage.input_tokens) + price.output * BigInt(m.usage.output_tokens);
+      expect(nanos(response.headers.get('x-credits-used')!)).toBe(cost);
+
+      const { data: stream, response: streamed } = await client.messages
+        .create({ ...params, stream: true })
+        .withResponse();
+      const { events, error } = await drain(stream);
+      expect(error).toBeUndefined();
+      const start = events[0] as Anthropic.RawMessageStartEvent;
+      const delta = events.at(-2) as Anthropic.RawMessageDeltaEvent;
+      expect(start.message.usage.input_tokens).toBe(m.usage.input_tokens);
+      expect(delta.usage.output_tokens).toBe(m.usage.output_tokens);
+      const row = await waitFor(async () => {
+        const rows: Array<{ input_tokens: number; output_tokens: number; cost: string }> = await stack.db.query(
+          'SELECT input_tokens, output_tokens, cost::text FROM usage_log WHERE request_id = $1',
+          [streamed.headers.get('x-request-id')],
+        );
+        return rows[0];
+      });
+      expect(row).toEqual({
+        input_tokens: m.usage.input_tokens,
+        output_tokens: m.usage.output_tokens,
+        cost: cost.toString(),
+      });
+    });
+  });
+
+  describe('count_tokens and its upstream call', () => {
+    it.each(['claude-sonnet-4-6', 'gemini-3-flash'])(
+      '%s: a client that leaves closes the upstream count request at once',
+      async (model) => {
+        const arrived = new Promise<RecordedRequest>((resolve) => {
+          const on = (r: RecordedRequest) => {
+            if (!/count_?tokens/i.test(r.path)) return;
+            stack.upstream.events.off('request', on);
+            resolve(r);
+          };
+          stack.upstream.events.on('request', on);
+        });
+        const ac = new AbortController();
+        const counting = client.messages
+          .countTokens(
+            { model, messages: [{ role: 'user', content: 'Count slowly [[demo: hang]]' }] },
+            { signal: ac.signal },
+          )
+          .catch((e: unknown) => e);
+        const upstream = await arrived;
+        ac.abort();
+        expect(await counting).toBeInstanceOf(Error);
+        // without the link the upstream call would stay open until the provider's 300 s timeout
+        await waitFor(async () => upstream.aborted, 2000);
+      },
+    );
+
+    it('passes an Anthropic count request through as sent (server tools included)', async () => {
+      const { max_tokens: _, ...params } = { ...SERVER_TOOL_PARAMS, model: 'claude-sonnet-4-6' };
+      const count = await client.messages.countTokens(params as Anthropic.MessageCountTokensParams);
+      expect(count.input_tokens).toBeGreaterThan(0);
+      const up = lastUpstream(stack);
+      expect(up.path).toBe('/v1/messages/count_tokens');
+      expect(up.body.tools).toEqual(SERVER_TOOL_PARAMS.tools);
+      expect(up.body.messages).toEqual(SERVER_TOOL_PARAMS.messages);
+    });
+  });
+
+  describe('models whose routes mix upstream kinds (made through the admin API)', () => {
+    let admin: AdminClient;
+
+    beforeAll(async () => {
+      admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const provider = await admin.post('/admin/api/providers', {
+        id: 'anthropic-quick',
+        kind: 'anthropic',
+        base_url: stack.upstream.url,
+        api_key: 'sk-ant-quick',
+        timeout_ms: 300,
+      });
+      expect(provider.status).toBe(201);
+      const price = { input_per_mtok: '3.00', output_per_mtok: '15.00' };
+      for (const m of [
+        {
+          id: 'mixed-claude',
+          routes: [
+            { provider: 'openai', model: 'gpt-4o-mini', priority: 0 },
+            { provider: 'anthropic', model: 'claude-sonnet-4-6', priority: 1 },
+          ],
+        },
+        { id: 'quick-claude', routes: [{ provider: 'anthropic-quick', model: 'claude-sonnet-4-6' }] },
+      ]) {
+        const r = await admin.post('/admin/api/models', { ...m, kind: 'chat', owned_by: 'e2e', price });
+        expect(r.status).toBe(201);
+      }
+      await waitFor(
+        async () => (await fetch(`${stack.url}/v1/models/quick-claude`, { headers: { 'x-api-key': key } })).ok,
+      );
+      await waitFor(
+        async () => (await fetch(`${stack.url}/v1/models/mixed-claude`, { headers: { 'x-api-key': key } })).ok,
+      );
+    });
+
+    it('converts only for the route that needs it: a server tool skips the openai route for the anthropic one', async () => {
+      const plain = await client.messages.create({
+        model: 'mixed-claude',
+        max_tokens: 64,
+        messages: [{ role: 'user', content: 'Plain text first' }],
+      });
+      expect(plain.type).toBe('message');
+      expect(lastUpstream(stack).provider).toBe('openai');
+
+      const { data: m, response } = await client.messages
+        .create({ ...SERVER_TOOL_PARAMS, model: 'mixed-claude' })
+        .withResponse();
+      expect(m.type).toBe('message');
+      expect(response.headers.get('x-model-used')).toBe('mixed-claude');
+      const up = lastUpstream(stack);
+      expect(up.provider).toBe('anthropic');
+      expect(up.body.tools).toEqual(SERVER_TOOL_PARAMS.tools);
+    });
+
+    it('counts locally when the upstream count does not come within the provider timeout', async () => {
+      const started = Date.now();
+      const count = await client.messages.countTokens({
+        model: 'quick-claude',
+        messages: [{ role: 'user', content: 'Count me when the upstream hangs [[demo: hang]]' }],
+      });
+      expect(count.input_tokens).toBeGreaterThan(0);
+      expect(Date.now() - started).toBeLessThan(3000);
     });
   });
 

@@ -31,7 +31,11 @@ export class CompletionsController {
   @Post('messages/count_tokens')
   @HttpCode(200)
   @ApiOperation({ summary: 'Anthropic token counting' })
-  countTokens(@Req() req: GatewayRequest, @Body() body: unknown): Promise<{ input_tokens: number }> {
-    return this.messages.countTokens(req, body);
+  countTokens(
+    @Req() req: GatewayRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Body() body: unknown,
+  ): Promise<{ input_tokens: number }> {
+    return this.messages.countTokens(req, res, body);
   }
 }

@@ -1,12 +1,14 @@
 // One attempt of /v1/messages: an Anthropic upstream gets the request as sent (near-passthrough); any
-// other kind goes through the internal chat shape and back. Both give the caller the same thing: a
-// message, or a stream of Anthropic events with a meter of the tokens they carried.
+// other kind goes through the internal chat shape and back, converted only when such a route is
+// tried. Both give the caller the same thing: a message, or a stream of Anthropic events with a meter
+// of the tokens they carried.
 import type { MeteredUsage } from '@switchyard/catalog';
 import {
   AnthropicMessagesRequest,
   ChatCompletionChunk,
   ChatRequest,
   PROVIDER_ADAPTERS,
+  SseEvent,
   UpstreamMalformedError,
   nativeMessageResult,
   nativeMessagesCall,
@@ -16,7 +18,9 @@ import {
 } from '@switchyard/providers';
 import { Attempt, ClientGoneError, UpstreamRouter, liveContext, midStreamError } from '@switchyard/routing';
 import { completionUsage, meteredFrom, toOpenAIUsage } from '../chat/chat-usage';
-import { countChatInput } from '../token-count';
+import { countChatInput, countText } from '../token-count';
+import { countMessageOutput, countMessagesInput } from './messages-count';
+import { messagesRequestToChat } from './messages-request';
 import { chatCompletionToMessage } from './messages-response';
 import { chatChunksToMessageEvents } from './messages-stream';
 
@@ -25,34 +29,72 @@ export interface AnthropicEvent {
   data: unknown;
 }
 
+/** A /v1/messages request as the attempts need it. */
+export interface MessagesInput {
+  msg: AnthropicMessagesRequest;
+  /** the client's anthropic-beta header, for Anthropic upstreams */
+  beta?: string;
+  /**
+   * The internal chat shape, converted on first use and kept. Throws AdapterRequestError when the
+   * request has no chat equivalent (a server tool...): that attempt fails, an Anthropic route may not.
+   */
+  chat(): ChatRequest;
+  /** the prompt counted with the tokenizer, on the raw request (computed once) */
+  countedInput(): number;
+}
+
+export function messagesInput(msg: AnthropicMessagesRequest, beta?: string): MessagesInput {
+  let converted: { chat: ChatRequest } | { error: unknown } | undefined;
+  let counted: number | undefined;
+  return {
+    msg,
+    beta,
+    chat() {
+      if (!converted) {
+        try {
+          converted = { chat: messagesRequestToChat(msg) };
+        } catch (error) {
+          converted = { error };
+        }
+      }
+      if ('error' in converted) throw converted.error;
+      return converted.chat;
+    },
+    countedInput: () => (counted ??= countMessagesInput(msg)),
+  };
+}
+
 export interface MessageStream {
   attempt: Attempt;
   first: AnthropicEvent[];
   rest: AsyncGenerator<AnthropicEvent[]>;
-  /** usage reported so far (complete once the stream ended normally) */
-  reported(): MeteredUsage | undefined;
-  producedText(): string;
-  /** events that close the stream when the upstream gave no usage (converted path only) */
+  /** what to bill: reported by the upstream where it did, counted where it did not or the stream was cut */
+  usage(): MeteredUsage;
+  /** events that close the stream once it ended normally (converted path only) */
   finish(usage: MeteredUsage): AnthropicEvent[];
 }
 
-export async function messageOnce(
-  router: UpstreamRouter,
-  a: Attempt,
-  msg: AnthropicMessagesRequest,
-  chat: ChatRequest,
-  signal: AbortSignal,
-) {
+export async function messageOnce(router: UpstreamRouter, a: Attempt, input: MessagesInput, signal: AbortSignal) {
+  const { msg } = input;
   if (a.target.kind === 'anthropic') {
     const res = await router.send(
       a,
-      nativeMessagesCall(msg, a.target, false),
+      nativeMessagesCall(msg, a.target, { stream: false, beta: input.beta }),
       signal,
       PROVIDER_ADAPTERS.anthropic.chat.mapError,
     );
     const { message, usage } = nativeMessageResult(await readBody(res.body), msg.model);
-    return { attempt: a, message, usage: usage as MeteredUsage };
+    if (usage) return { attempt: a, message, usage: usage as MeteredUsage };
+    // no usage from the upstream: count it, and tell the client the same numbers it is charged for
+    const counted: MeteredUsage = {
+      inputTokens: input.countedInput(),
+      cachedInputTokens: 0,
+      outputTokens: countMessageOutput(message.content),
+    };
+    message.usage = { input_tokens: counted.inputTokens, output_tokens: counted.outputTokens };
+    return { attempt: a, message, usage: counted };
   }
+  const chat = input.chat();
   const adapter = PROVIDER_ADAPTERS[a.target.kind].chat;
   const res = await router.send(
     a,
@@ -72,41 +114,81 @@ export async function messageOnce(
 export async function messageStreamOnce(
   router: UpstreamRouter,
   a: Attempt,
-  msg: AnthropicMessagesRequest,
-  chat: ChatRequest,
+  input: MessagesInput,
   signal: AbortSignal,
 ): Promise<MessageStream> {
-  if (a.target.kind === 'anthropic') {
-    const res = await router.send(
-      a,
-      nativeMessagesCall(msg, a.target, true),
-      signal,
-      PROVIDER_ADAPTERS.anthropic.chat.mapError,
-    );
-    const meter = nativeStreamMeter(msg.model);
-    const events = sseEvents(res.body);
-    const first = await firstOf(events, (ev) => meter.push(ev), res.body);
-    return {
-      attempt: a,
-      first: [first],
-      rest: relay(
-        events,
-        (ev) => meter.push(ev),
-        () => {
-          if (!meter.complete) throw new UpstreamMalformedError('the upstream stream ended before message_stop');
-          return [];
-        },
-        res.body,
-        signal,
-      ),
-      reported: () => {
-        const u = meter.usage;
-        return u.inputTokens !== undefined && u.outputTokens !== undefined ? (u as MeteredUsage) : undefined;
+  return a.target.kind === 'anthropic'
+    ? nativeStreamOnce(router, a, input, signal)
+    : convertedStreamOnce(router, a, input, signal);
+}
+
+async function nativeStreamOnce(
+  router: UpstreamRouter,
+  a: Attempt,
+  input: MessagesInput,
+  signal: AbortSignal,
+): Promise<MessageStream> {
+  const res = await router.send(
+    a,
+    nativeMessagesCall(input.msg, a.target, { stream: true, beta: input.beta }),
+    signal,
+    PROVIDER_ADAPTERS.anthropic.chat.mapError,
+  );
+  const meter = nativeStreamMeter(input.msg.model);
+  // An upstream without usage: message_start and message_delta get the counted numbers, so the
+  // client sees what it is charged for (and the SDK, which expects usage there, does not break).
+  const push = (ev: SseEvent) => {
+    const out = meter.push(ev);
+    if (out?.type === 'message_start' && isRecord(out.data.message)) {
+      const u = isRecord(out.data.message.usage) ? out.data.message.usage : {};
+      if (typeof u.input_tokens !== 'number')
+        out.data.message.usage = { ...u, input_tokens: input.countedInput(), output_tokens: num(u.output_tokens) };
+    } else if (out?.type === 'message_delta') {
+      const u = isRecord(out.data.usage) ? out.data.usage : {};
+      if (typeof u.output_tokens !== 'number') out.data.usage = { ...u, output_tokens: countText(meter.producedText) };
+    }
+    return out;
+  };
+  const events = sseEvents(res.body);
+  const first = await firstOf(events, push, res.body);
+  return {
+    attempt: a,
+    first: [first],
+    rest: relay(
+      events,
+      push,
+      () => {
+        if (!meter.complete) throw new UpstreamMalformedError('the upstream stream ended before message_stop');
+        return [];
       },
-      producedText: () => meter.producedText,
-      finish: () => [],
-    };
-  }
+      res.body,
+      signal,
+    ),
+    usage: () => {
+      const u = meter.usage;
+      // message_start reports a placeholder output count: a stream cut short pays for what it delivered
+      const outputTokens =
+        meter.complete && u.outputTokens !== undefined
+          ? u.outputTokens
+          : Math.max(u.outputTokens ?? 0, countText(meter.producedText));
+      return {
+        inputTokens: u.inputTokens ?? input.countedInput(),
+        cachedInputTokens: u.cachedInputTokens ?? 0,
+        outputTokens,
+      };
+    },
+    finish: () => [],
+  };
+}
+
+async function convertedStreamOnce(
+  router: UpstreamRouter,
+  a: Attempt,
+  input: MessagesInput,
+  signal: AbortSignal,
+): Promise<MessageStream> {
+  const { msg } = input;
+  const chat = input.chat();
   const adapter = PROVIDER_ADAPTERS[a.target.kind].chat;
   const res = await router.send(
     a,
@@ -152,8 +234,8 @@ export async function messageStreamOnce(
       res.body,
       signal,
     ),
-    reported: () => usage,
-    producedText: () => produced.join(''),
+    usage: () =>
+      usage ?? { inputTokens: countChatInput(chat), cachedInputTokens: 0, outputTokens: countText(produced.join('')) },
     finish: (u) => {
       const out: AnthropicEvent[] = [];
       if (!usage)
@@ -172,9 +254,17 @@ export async function messageStreamOnce(
   };
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
 async function firstOf<T>(
-  events: AsyncGenerator<import('@switchyard/providers').SseEvent>,
-  map: (e: import('@switchyard/providers').SseEvent) => T | null,
+  events: AsyncGenerator<SseEvent>,
+  map: (e: SseEvent) => T | null,
   body: { destroy(): void },
 ): Promise<T> {
   try {
@@ -191,8 +281,8 @@ async function firstOf<T>(
 }
 
 async function* relay<T>(
-  events: AsyncGenerator<import('@switchyard/providers').SseEvent>,
-  map: (e: import('@switchyard/providers').SseEvent) => T | T[] | null,
+  events: AsyncGenerator<SseEvent>,
+  map: (e: SseEvent) => T | T[] | null,
   end: () => T[],
   body: { destroy(): void },
   signal: AbortSignal,

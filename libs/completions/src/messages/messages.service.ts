@@ -1,19 +1,22 @@
 // POST /v1/messages and /v1/messages/count_tokens: Anthropic's Messages API in front of every upstream
-// kind. The request converts at this edge to the internal chat shape, runs the same pipeline as
-// /v1/chat/completions, and converts back (JSON or Anthropic's event stream).
+// kind. Anthropic routes get the request as sent; other routes get it converted to the internal chat
+// shape when they are tried (so what only Claude understands fails only those routes). The same
+// pipeline as /v1/chat/completions runs around it, and the answer goes back as JSON or Anthropic's
+// event stream.
 import { Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import { GatewayError, IdempotencyService, formatAmount, sendError } from '@switchyard/core';
-import { CatalogService } from '@switchyard/catalog';
+import { CatalogService, ResolvedModel } from '@switchyard/catalog';
 import {
-  AdapterRequestError,
   AnthropicMessagesRequest,
-  ChatRequest,
+  CountTokensAdapter,
   PROVIDER_ADAPTERS,
+  UpstreamCall,
+  nativeMessagesCall,
   readBody,
   sseNamed,
 } from '@switchyard/providers';
-import { UpstreamRouter, planAttempts } from '@switchyard/routing';
+import { Attempt, UpstreamRouter, planAttempts } from '@switchyard/routing';
 import { AllowlistsService } from '@switchyard/allowlists';
 import {
   GatewayPipeline,
@@ -22,7 +25,6 @@ import {
   callOf,
   clientSignal,
   endFailed,
-  estimateChatInputTokens,
   idempotencyAbandon,
   idempotencyStart,
   markServed,
@@ -31,12 +33,16 @@ import {
   servedHeaders,
   validateBody,
 } from '@switchyard/pipeline';
-import type { MeteredUsage } from '@switchyard/catalog';
-import { checkModelServes } from '../chat/chat.service';
-import { countChatInput, countText } from '../token-count';
 import { CountTokensDto, MessagesDto } from './messages.dto';
-import { messagesRequestToChat } from './messages-request';
-import { AnthropicEvent, MessageStream, messageOnce, messageStreamOnce } from './messages-upstream';
+import { estimateMessagesInputTokens } from './messages-count';
+import {
+  AnthropicEvent,
+  MessageStream,
+  MessagesInput,
+  messageOnce,
+  messageStreamOnce,
+  messagesInput,
+} from './messages-upstream';
 
 @Injectable()
 export class MessagesService {
@@ -52,9 +58,9 @@ export class MessagesService {
     const call = callOf(req, 'messages');
     const msg = validateBody(MessagesDto, body) as AnthropicMessagesRequest;
     call.modelRequested = msg.model;
-    const chat = toChat(msg);
     const model = this.catalog.resolve(msg.model);
-    checkModelServes(model, chat);
+    checkMessagesServes(model, msg);
+    const input = messagesInput(msg, betaOf(req));
     call.stream = msg.stream === true;
     const idem = call.stream ? null : await idempotencyStart(this.idempotency, req, res, body);
     if (idem === 'replayed') return;
@@ -65,7 +71,7 @@ export class MessagesService {
         key: call.key!,
         model,
         requestedName: msg.model,
-        inputTokens: estimateChatInputTokens(chat),
+        inputTokens: estimateMessagesInputTokens(msg),
         clientMaxOutput: msg.max_tokens,
       })
       .catch(async (e: unknown) => {
@@ -76,7 +82,7 @@ export class MessagesService {
     if (!call.stream) {
       try {
         const served = await this.router.tryEach(adm.attempts, signal, (a) =>
-          messageOnce(this.router, a, msg, chat, signal),
+          messageOnce(this.router, a, input, signal),
         );
         call.modelUsed = served.attempt.model.id;
         call.providerId = served.attempt.target.providerId;
@@ -93,9 +99,7 @@ export class MessagesService {
 
     let served: MessageStream;
     try {
-      served = await this.router.tryEach(adm.attempts, signal, (a) =>
-        messageStreamOnce(this.router, a, msg, chat, signal),
-      );
+      served = await this.router.tryEach(adm.attempts, signal, (a) => messageStreamOnce(this.router, a, input, signal));
     } catch (e) {
       return endFailed(this.pipeline, adm, res, e);
     }
@@ -106,11 +110,7 @@ export class MessagesService {
       for (const ev of events) await out.write(sseNamed(ev.type, ev.data));
     };
     const { gone, failure } = await pumpStream(out, served.first, served.rest, emit);
-    const usage: MeteredUsage = served.reported() ?? {
-      inputTokens: countChatInput(chat),
-      cachedInputTokens: 0,
-      outputTokens: countText(served.producedText()),
-    };
+    const usage = served.usage();
     // a vanished client pays for what was produced, never more than its hold
     await this.pipeline.finish(adm, served.attempt.model, usage, { capAtHold: gone });
     if (gone) return;
@@ -122,39 +122,83 @@ export class MessagesService {
     out.end();
   }
 
-  /** Native counting where the route's upstream has it (Anthropic, Gemini); a real tokenizer otherwise. */
-  async countTokens(req: GatewayRequest, body: unknown): Promise<{ input_tokens: number }> {
+  /**
+   * Native counting where the route's upstream has it (Anthropic gets the body as sent, Gemini the
+   * converted one); a real tokenizer otherwise, or when the upstream cannot answer in time.
+   */
+  async countTokens(req: GatewayRequest, res: Response, body: unknown): Promise<{ input_tokens: number }> {
     const call = callOf(req, 'messages.count_tokens');
     const msg = validateBody(CountTokensDto, body) as unknown as AnthropicMessagesRequest;
     call.modelRequested = msg.model;
-    const chat = toChat({ ...msg, max_tokens: 1 });
     const model = this.catalog.resolve(msg.model);
     this.allowlists.assertAllowed(call.key!, model, msg.model);
-    const attempts = planAttempts(model, this.catalog, { allowed: () => false });
-    for (const a of attempts) {
-      const native = PROVIDER_ADAPTERS[a.target.kind].countTokens;
-      if (!native) continue;
+    const input = messagesInput(msg, betaOf(req));
+    const client = clientSignal(res);
+    for (const a of planAttempts(model, this.catalog, { allowed: () => false })) {
+      if (client.aborted) break;
+      const upstream = countCall(a, input);
+      if (!upstream) continue;
       try {
-        const res = await this.router.send(
-          a,
-          native.toUpstream(chat, a.target),
-          new AbortController().signal,
-          PROVIDER_ADAPTERS[a.target.kind].chat.mapError,
-        );
-        return native.fromUpstream(await readBody(res.body));
-      } catch {
-        // fall back to counting locally
+        // tied to the client like every upstream call, and bounded as a whole by the provider's timeout
+        const signal = AbortSignal.any([client, AbortSignal.timeout(a.target.timeoutMs)]);
+        const res = await this.router.send(a, upstream.call, signal, PROVIDER_ADAPTERS[a.target.kind].chat.mapError);
+        return upstream.adapter.fromUpstream(await readBody(res.body));
+      } catch (e) {
+        // the upstream refused the request itself: the client hears it; anything else counts locally
+        if (e instanceof GatewayError && e.code === 'bad_request') throw e;
       }
     }
-    return { input_tokens: countChatInput(chat) };
+    return { input_tokens: input.countedInput() };
   }
 }
 
-function toChat(msg: AnthropicMessagesRequest): ChatRequest {
-  try {
-    return messagesRequestToChat(msg);
-  } catch (e) {
-    if (e instanceof AdapterRequestError) throw new GatewayError('bad_request', e.message, e.param ?? null);
-    throw e;
+/** The native count call for this route, or null where there is none (or the request does not convert). */
+function countCall(a: Attempt, input: MessagesInput): { call: UpstreamCall; adapter: CountTokensAdapter } | null {
+  const adapter = PROVIDER_ADAPTERS[a.target.kind].countTokens;
+  if (!adapter) return null;
+  if (a.target.kind === 'anthropic') {
+    const call = nativeMessagesCall(input.msg, a.target, { endpoint: 'count_tokens', beta: input.beta });
+    return { call, adapter };
   }
+  try {
+    return { call: adapter.toUpstream(input.chat(), a.target), adapter };
+  } catch {
+    return null;
+  }
+}
+
+function betaOf(req: GatewayRequest): string | undefined {
+  const v = req.headers['anthropic-beta'];
+  const s = Array.isArray(v) ? v.join(',') : v;
+  return s ? s : undefined;
+}
+
+/** What the catalog says the model cannot take, read on the request as sent (no conversion). */
+export function checkMessagesServes(model: ResolvedModel, msg: AnthropicMessagesRequest): void {
+  if (model.kind !== 'chat') {
+    throw new GatewayError(
+      'bad_request',
+      `The model '${msg.model}' is a ${model.kind} model; /v1/messages needs a chat model.`,
+      'model',
+    );
+  }
+  if (model.capabilities.vision === false) {
+    msg.messages.forEach((m, i) => {
+      if (Array.isArray(m.content) && m.content.some(hasImage))
+        throw new GatewayError(
+          'bad_request',
+          `The model '${msg.model}' does not accept images.`,
+          `messages[${i}].content`,
+        );
+    });
+  }
+  if (msg.tools?.length && model.capabilities.tools === false) {
+    throw new GatewayError('bad_request', `The model '${msg.model}' does not support tools.`, 'tools');
+  }
+}
+
+function hasImage(block: unknown): boolean {
+  const b = block as { type?: unknown; content?: unknown };
+  if (b?.type === 'image') return true;
+  return b?.type === 'tool_result' && Array.isArray(b.content) && b.content.some(hasImage);
 }

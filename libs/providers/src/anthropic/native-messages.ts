@@ -1,6 +1,7 @@
 // /v1/messages to an Anthropic upstream: near-passthrough, so everything Anthropic-specific the client
-// sends (cache_control, thinking, top_k, citations, server tools) reaches Claude untouched. The gateway
-// only swaps the model, authenticates, and reads the usage to bill it.
+// sends (cache_control, thinking, top_k, citations, server tools, output formats) reaches Claude
+// untouched. The gateway only swaps the model, authenticates, forwards the client's betas, and reads
+// the usage to bill it.
 import { UpstreamMalformedError, type RouteTarget, type SseEvent, type UpstreamCall } from '../types';
 import { anthropicHeaders, anthropicUrl } from './chat.request';
 import { isRecord } from './chat.response';
@@ -12,10 +13,35 @@ export interface NativeUsage {
   outputTokens: number;
 }
 
-export function nativeMessagesCall(req: AnthropicMessagesRequest, target: RouteTarget, stream: boolean): UpstreamCall {
-  const body: Record<string, unknown> = { ...req, model: target.upstreamModel, stream };
+export interface NativeCallOptions {
+  /** count_tokens takes the client's body as sent too (it has no stream flag) */
+  endpoint?: 'messages' | 'count_tokens';
+  stream?: boolean;
+  /** the client's anthropic-beta header: features in beta only work when it travels with the body */
+  beta?: string;
+}
+
+export function nativeMessagesCall(
+  req: AnthropicMessagesRequest,
+  target: RouteTarget,
+  opts: NativeCallOptions = {},
+): UpstreamCall {
+  const count = opts.endpoint === 'count_tokens';
+  const body: Record<string, unknown> = { ...req, model: target.upstreamModel };
+  if (!count) body.stream = opts.stream === true;
   for (const p of target.quirks?.drop_params ?? []) delete body[p];
-  return { method: 'POST', url: anthropicUrl(target, '/v1/messages'), headers: anthropicHeaders(target), body };
+  const headers = anthropicHeaders(target);
+  if (opts.beta) {
+    // the catalog's own betas (quirks.headers) stay, the client's are added
+    const name = Object.keys(headers).find((h) => h.toLowerCase() === 'anthropic-beta') ?? 'anthropic-beta';
+    headers[name] = headers[name] ? `${headers[name]},${opts.beta}` : opts.beta;
+  }
+  return {
+    method: 'POST',
+    url: anthropicUrl(target, count ? '/v1/messages/count_tokens' : '/v1/messages'),
+    headers,
+    body,
+  };
 }
 
 function usageOf(u: unknown): Partial<NativeUsage> {
@@ -23,36 +49,37 @@ function usageOf(u: unknown): Partial<NativeUsage> {
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   const cacheRead = n(u.cache_read_input_tokens);
   const out: Partial<NativeUsage> = {};
-  if ('input_tokens' in u) {
+  if (typeof u.input_tokens === 'number') {
     out.inputTokens = n(u.input_tokens) + cacheRead + n(u.cache_creation_input_tokens);
     out.cachedInputTokens = cacheRead;
   }
-  if ('output_tokens' in u) out.outputTokens = n(u.output_tokens);
+  if (typeof u.output_tokens === 'number') out.outputTokens = n(u.output_tokens);
   return out;
 }
 
-/** The upstream's message, with the client's alias as `model`, and its usage for billing. */
+/**
+ * The upstream's message, with the client's alias as `model`, and its usage for billing: undefined
+ * when the upstream did not report both counts, so the gateway counts them instead of charging zero.
+ */
 export function nativeMessageResult(
   body: unknown,
   alias: string,
-): { message: Record<string, unknown>; usage: NativeUsage } {
+): { message: Record<string, unknown>; usage: NativeUsage | undefined } {
   if (!isRecord(body) || body.type !== 'message' || !Array.isArray(body.content))
     throw new UpstreamMalformedError('not a message');
   const u = usageOf(body.usage);
   body.model = alias;
-  return {
-    message: body,
-    usage: {
-      inputTokens: u.inputTokens ?? 0,
-      cachedInputTokens: u.cachedInputTokens ?? 0,
-      outputTokens: u.outputTokens ?? 0,
-    },
-  };
+  const usage =
+    u.inputTokens !== undefined && u.outputTokens !== undefined
+      ? { inputTokens: u.inputTokens, cachedInputTokens: u.cachedInputTokens ?? 0, outputTokens: u.outputTokens }
+      : undefined;
+  return { message: body, usage };
 }
 
 /**
  * Reads a native event stream as it passes: rewrites the model in message_start, keeps the latest usage
- * (input at message_start, output at message_delta) and the text produced, for a stream cut short.
+ * the upstream reported (input at message_start, output at message_delta) and the text produced, for a
+ * stream cut short or one without usage.
  */
 export function nativeStreamMeter(alias: string) {
   const usage: Partial<NativeUsage> = {};
@@ -87,6 +114,7 @@ export function nativeStreamMeter(alias: string) {
       }
       return { type: data.type, data };
     },
+    /** only what the upstream reported: a count it left out stays undefined */
     get usage(): Partial<NativeUsage> {
       return usage;
     },
