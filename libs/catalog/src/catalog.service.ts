@@ -3,7 +3,7 @@
 // bounds staleness if one is lost.
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import {
   AppConfig,
   GatewayError,
@@ -177,6 +177,7 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
 
   async upsertCatalog(file: CatalogFile): Promise<void> {
     await this.db.transaction(async (m) => {
+      await lockModels(m);
       for (const p of file.providers)
         await m
           .getRepository(Provider)
@@ -199,14 +200,14 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   async createProvider(input: ProviderInput): Promise<Provider> {
     if (await this.providers.existsBy({ id: input.id }))
       throw new GatewayError('conflict', `provider ${input.id} exists`, 'id');
-    const saved = await this.providers.save(this.providerRecord(input, null));
+    await this.providers.save(this.providerRecord(input, null));
     await this.bus.publish('catalog', input.id);
-    return saved;
+    return this.getProviderRecord(input.id);
   }
 
   async updateProvider(id: string, changes: Partial<Omit<ProviderInput, 'id'>>): Promise<Provider> {
     const cur = await this.getProviderRecord(id);
-    const merged = {
+    const merged: ProviderInput = {
       id,
       kind: cur.kind,
       base_url: cur.base_url,
@@ -215,9 +216,9 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
       quirks: cur.quirks,
       ...changes,
     };
-    const saved = await this.providers.save(this.providerRecord(merged as ProviderInput, cur));
+    await this.providers.save(this.providerRecord(merged, cur));
     await this.bus.publish('catalog', id);
-    return saved;
+    return this.getProviderRecord(id);
   }
 
   async listModelRecords(): Promise<Model[]> {
@@ -231,41 +232,65 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async createModel(input: ModelInput): Promise<Model> {
-    if (await this.models.existsBy({ id: input.id }))
-      throw new GatewayError('conflict', `model ${input.id} exists`, 'id');
-    await this.checkModelRefs(input);
-    const saved = await this.models.save(this.modelRecord(input));
+    await this.db.transaction(async (em) => {
+      await lockModels(em);
+      if (await em.getRepository(Model).existsBy({ id: input.id }))
+        throw new GatewayError('conflict', `model ${input.id} exists`, 'id');
+      await this.checkModelRefs(em, input);
+      await em.getRepository(Model).save(this.modelRecord(input));
+    });
     await this.bus.publish('catalog', input.id);
-    return saved;
+    return this.getModelRecord(input.id);
   }
 
   async updateModel(id: string, changes: Partial<Omit<ModelInput, 'id'>>): Promise<Model> {
-    const cur = await this.getModelRecord(id);
-    const merged: ModelInput = {
-      id,
-      kind: cur.kind,
-      owned_by: cur.owned_by,
-      aliases: cur.aliases,
-      capabilities: cur.capabilities,
-      price: cur.price,
-      routes: cur.routes as ModelInput['routes'],
-      fallbacks: cur.fallbacks,
-      enabled: cur.enabled,
-      ...changes,
-    };
-    await this.checkModelRefs(merged);
-    const saved = await this.models.save(this.modelRecord(merged));
+    await this.db.transaction(async (em) => {
+      await lockModels(em);
+      const cur = await em.getRepository(Model).findOneBy({ id });
+      if (!cur) throw new GatewayError('not_found', 'No such model.');
+      const merged: ModelInput = {
+        id,
+        kind: cur.kind,
+        owned_by: cur.owned_by,
+        aliases: cur.aliases,
+        capabilities: cur.capabilities,
+        price: cur.price,
+        routes: cur.routes as ModelInput['routes'],
+        fallbacks: cur.fallbacks,
+        enabled: cur.enabled,
+        ...changes,
+      };
+      await this.checkModelRefs(em, merged);
+      await em.getRepository(Model).save(this.modelRecord(merged));
+    });
     await this.bus.publish('catalog', id);
-    return saved;
+    // the saved entity lacks the columns the database fills (created_at): answer with the stored row
+    return this.getModelRecord(id);
   }
 
-  private async checkModelRefs(m: ModelInput): Promise<void> {
-    for (const r of m.routes) {
-      if (!(await this.providers.existsBy({ id: r.provider })))
-        throw new GatewayError('bad_request', `route to unknown provider ${r.provider}`, 'routes');
+  /** Routes to known providers; names (id, aliases) no other model uses; fallbacks to models that exist. */
+  private async checkModelRefs(em: EntityManager, m: ModelInput): Promise<void> {
+    for (const [i, r] of m.routes.entries()) {
+      if (!(await em.getRepository(Provider).existsBy({ id: r.provider })))
+        throw new GatewayError('bad_request', `route to unknown provider ${r.provider}`, `routes.${i}.provider`);
     }
-    for (const f of m.fallbacks) {
-      if (f === m.id) throw new GatewayError('bad_request', 'a model cannot fall back to itself', 'fallbacks');
+    const owners = new Map<string, string>();
+    for (const o of await em.getRepository(Model).find()) {
+      if (o.id === m.id) continue;
+      // every name that reaches a model: see the snapshot's `names`
+      for (const n of [o.id, ...o.aliases, `${o.owned_by}/${o.id}`]) owners.set(n, o.id);
+    }
+    const own = new Set([m.id, ...m.aliases, `${m.owned_by}/${m.id}`]);
+    if (owners.has(m.id))
+      throw new GatewayError('bad_request', `${m.id} is already a name of model ${owners.get(m.id)}`, 'id');
+    for (const [i, a] of m.aliases.entries()) {
+      const owner = owners.get(a);
+      if (owner)
+        throw new GatewayError('bad_request', `alias ${a} is already a name of model ${owner}`, `aliases.${i}`);
+    }
+    for (const [i, f] of m.fallbacks.entries()) {
+      if (own.has(f)) throw new GatewayError('bad_request', 'a model cannot fall back to itself', `fallbacks.${i}`);
+      if (!owners.has(f)) throw new GatewayError('bad_request', `fallback ${f} is not a model`, `fallbacks.${i}`);
     }
   }
 
@@ -295,6 +320,11 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
       enabled: m.enabled,
     });
   }
+}
+
+/** Model names are checked across rows before a write: one writer at a time keeps two from taking the same name. */
+async function lockModels(em: EntityManager): Promise<void> {
+  await em.query(`SELECT pg_advisory_xact_lock(hashtext('switchyard.catalog.models'))`);
 }
 
 function unique(xs: string[]): string[] {
