@@ -6,6 +6,7 @@ import { CreateLedger1764100000002 } from './1764100000002-create-ledger';
 import { CreateUsageLog1764100000003 } from './1764100000003-create-usage-log';
 import { CreateIdempotencyAndStripeEvents1764100000004 } from './1764100000004-create-idempotency-and-stripe-events';
 import { HoldsForWalletLeases1764100000005 } from './1764100000005-holds-for-wallet-leases';
+import { ProviderSecretHeaders1764100000006 } from './1764100000006-provider-secret-headers';
 
 export const MIGRATIONS = [
   CreateTenancyAndKeys1764100000000,
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   CreateUsageLog1764100000003,
   CreateIdempotencyAndStripeEvents1764100000004,
   HoldsForWalletLeases1764100000005,
+  ProviderSecretHeaders1764100000006,
 ];

@@ -17,6 +17,7 @@ import { CatalogFile, ModelInput, ProviderInput, readCatalogFile } from './catal
 import { Capabilities, Model, ModelKind, ModelRoute } from './entities/model.entity';
 import { Provider, ProviderKind, ProviderQuirks } from './entities/provider.entity';
 import { Price, PriceSpec, parsePrice } from './pricing';
+import { openHeaders, sealHeaders } from './provider-headers';
 
 export interface ResolvedProvider {
   id: string;
@@ -66,6 +67,7 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.sealPlainHeaders();
     if (this.config.catalogFile) {
       const file = readCatalogFile(this.config.catalogFile, this.config.catalogEnv);
       await this.upsertCatalog(file);
@@ -128,13 +130,16 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
           this.logger.error({ provider: p.id }, 'provider key cannot be decrypted with this MASTER_KEY: set it again');
         }
       }
+      const headers = openHeaders(p.secret_headers, this.config.masterKey, (name) =>
+        this.logger.error({ provider: p.id, header: name }, 'provider header cannot be decrypted with this MASTER_KEY'),
+      );
       pmap.set(p.id, {
         id: p.id,
         kind: p.kind,
         baseUrl: p.base_url.replace(/\/+$/, ''),
         apiKey,
         timeoutMs: p.timeout_ms,
-        quirks: p.quirks ?? {},
+        quirks: { ...(p.quirks ?? {}), ...(Object.keys(headers).length ? { headers } : {}) },
         enabled: p.enabled,
       });
     }
@@ -178,13 +183,37 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
   async upsertCatalog(file: CatalogFile): Promise<void> {
     await this.db.transaction(async (m) => {
       await lockModels(m);
-      for (const p of file.providers)
-        await m
-          .getRepository(Provider)
-          .save(this.providerRecord(p, await m.getRepository(Provider).findOneBy({ id: p.id })));
+      for (const p of file.providers) {
+        const existing = await m.getRepository(Provider).findOneBy({ id: p.id });
+        // the file states a provider's headers in full: none listed means none
+        const full = { ...p, quirks: { ...p.quirks, headers: p.quirks.headers ?? {} } };
+        await m.getRepository(Provider).save(this.providerRecord(full, existing));
+      }
       for (const x of file.models) await m.getRepository(Model).save(this.modelRecord(x));
     });
     await this.bus.publish('catalog', '*');
+  }
+
+  /**
+   * Headers stored in clear by an older version (in quirks) are sealed into secret_headers. Runs at
+   * start, where MASTER_KEY is known; the row's quirks are re-checked so two processes agree.
+   */
+  private async sealPlainHeaders(): Promise<void> {
+    const plain = (await this.providers.query(`SELECT id FROM providers WHERE quirks ? 'headers'`)) as Array<{
+      id: string;
+    }>;
+    for (const { id } of plain) {
+      await this.db.transaction(async (m) => {
+        const rows = m.getRepository(Provider);
+        const p = await rows.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+        if (!p?.quirks?.headers) return;
+        const { headers, ...rest } = p.quirks;
+        p.secret_headers = { ...p.secret_headers, ...sealHeaders(headers, {}, this.config.masterKey) };
+        p.quirks = rest;
+        await rows.save(p);
+      });
+      this.logger.info({ provider: id }, 'provider headers sealed with MASTER_KEY');
+    }
   }
 
   async listProviderRecords(): Promise<Provider[]> {
@@ -213,7 +242,7 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
       base_url: cur.base_url,
       timeout_ms: cur.timeout_ms,
       enabled: cur.enabled,
-      quirks: cur.quirks,
+      quirks: cur.quirks, // holds no headers: those stay sealed unless the change sends quirks.headers
       ...changes,
     };
     await this.providers.save(this.providerRecord(merged, cur));
@@ -300,7 +329,12 @@ export class CatalogService implements OnModuleInit, OnApplicationShutdown {
     rec.base_url = p.base_url;
     rec.timeout_ms = p.timeout_ms;
     rec.enabled = p.enabled;
-    rec.quirks = p.quirks ?? {};
+    const { headers, ...quirks } = p.quirks ?? {};
+    rec.quirks = quirks;
+    // quirks.headers absent: the stored ones stay (values are write-only, so an edit of the other
+    // quirks must not need them); present: they replace the stored set, "[redacted]" keeping a value
+    if (headers !== undefined || !existing)
+      rec.secret_headers = sealHeaders(headers ?? {}, existing?.secret_headers ?? {}, this.config.masterKey);
     // api_key absent: keep the stored one; empty or null (an unset ${VAR}): no key
     if (p.api_key !== undefined) rec.api_key_enc = p.api_key ? encryptSecret(p.api_key, this.config.masterKey) : null;
     else if (!existing) rec.api_key_enc = null;

@@ -5,4 +5,5 @@ export * from './pricing';
 export * from './catalog-file';
 export * from './catalog.service';
 export * from './model-view';
+export { REDACTED, redactedHeaders } from './provider-headers';
 export * from './catalog.module';

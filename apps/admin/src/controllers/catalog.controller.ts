@@ -2,7 +2,15 @@ import { Body, Controller, Get, Param, Patch, Post, UseGuards, UseInterceptors }
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AdminAuthGuard } from '@switchyard/auth';
-import { CatalogService, Model, Provider, modelSchema, providerSchema } from '@switchyard/catalog';
+import {
+  CatalogService,
+  Model,
+  Provider,
+  REDACTED,
+  modelSchema,
+  providerSchema,
+  redactedHeaders,
+} from '@switchyard/catalog';
 import { GatewayError, IdempotencyInterceptor } from '@switchyard/core';
 import { Roles, RolesGuard } from '@switchyard/tenancy';
 
@@ -24,7 +32,9 @@ function parsePatch<T extends object>(schema: z.ZodType<T>, body: unknown): Part
 }
 
 function providerView(p: Provider) {
-  // the key is write-only: its presence is all an API ever tells
+  // the key and the header values are write-only: their presence is all an API ever tells
+  const { headers: _clear, ...quirks } = p.quirks ?? {};
+  const headers = redactedHeaders(p.secret_headers);
   return {
     id: p.id,
     object: 'provider',
@@ -32,7 +42,7 @@ function providerView(p: Provider) {
     base_url: p.base_url,
     has_api_key: p.api_key_enc !== null,
     timeout_ms: p.timeout_ms,
-    quirks: p.quirks,
+    quirks: headers ? { ...quirks, headers } : quirks,
     enabled: p.enabled,
     created_at: p.created_at.toISOString(),
     updated_at: p.updated_at.toISOString(),
@@ -76,12 +86,17 @@ export class CatalogController {
   }
 
   @Post('providers')
-  @ApiOperation({ summary: 'Add an upstream provider (api_key is stored encrypted and never returned)' })
+  @ApiOperation({
+    summary: `Add an upstream provider (api_key and quirks.headers values are stored encrypted and never returned: headers show as "${REDACTED}")`,
+  })
   async createProvider(@Body() body: unknown) {
     return providerView(await this.catalog.createProvider(parse(providerSchema, body)));
   }
 
   @Patch('providers/:id')
+  @ApiOperation({
+    summary: `Change a provider: quirks.headers replaces the stored headers, a value of "${REDACTED}" keeps that one; quirks without headers keeps them`,
+  })
   async updateProvider(@Param('id') id: string, @Body() body: unknown) {
     return providerView(
       await this.catalog.updateProvider(id, parsePatch(providerSchema.omit({ id: true }).partial(), body)),

@@ -31,8 +31,13 @@ export class Provider {
   @Column('integer', { name: 'timeout_ms', default: 60000 })
   timeout_ms!: number;
 
+  /** everything but `headers`, which live sealed in secret_headers */
   @Column('jsonb', { default: {} })
   quirks!: ProviderQuirks;
+
+  /** quirks.headers, each value AES-256-GCM with MASTER_KEY (they often are credentials); never returned */
+  @Column('jsonb', { name: 'secret_headers', default: {} })
+  secret_headers!: Record<string, string>;
 
   @Column('boolean', { default: true })
   enabled!: boolean;
