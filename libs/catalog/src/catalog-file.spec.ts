@@ -32,6 +32,16 @@ describe('catalog file', () => {
     }
   });
 
+  it('gives every default model a provider/model alias, and the names the seeds use', () => {
+    const c = readCatalogFile(DEFAULT, {});
+    const names = new Map(c.models.flatMap((m) => [m.id, ...(m.aliases ?? [])].map((n) => [n, m.id] as const)));
+    for (const m of c.models) expect((m.aliases ?? []).some((a) => a.includes('/'))).toBe(true);
+    expect(names.get('anthropic/claude-sonnet-4.5')).toBe('claude-sonnet-4-6'); // seed 002
+    expect(names.get('google/gemini-3-flash')).toBe('gemini-3-flash'); // seed 002
+    expect(names.get('deepseek-chat')).toBe('deepseek-v3.2'); // seed 003
+    expect(names.size).toBe(c.models.reduce((n, m) => n + 1 + (m.aliases?.length ?? 0), 0)); // no name twice
+  });
+
   it('takes keys and base URLs from the environment', () => {
     const c = readCatalogFile(DEFAULT, { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     const p = c.providers.find((x) => x.id === 'openai')!;
