@@ -9,6 +9,8 @@ import type { RecordedRequest } from '../../tools/demo-upstream';
 
 const CATALOG = join(__dirname, '../fixtures/catalogs/routing.yaml');
 const UPSTREAM_KEY = 'sk-upstream-openai-secret';
+/** the key of the leaky providers: no sanitizer pattern recognises it, only the route's own redaction */
+const ROUTE_KEY = 'route-key-plain-7f3a';
 
 interface Answer {
   status: number;
@@ -279,11 +281,39 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(s.json.error.code).toBe('upstream_timeout');
     });
 
+    it.each(['leaky-400', 'leaky-400-anthropic', 'leaky-400-gemini'])(
+      "an upstream 400 whose text names its key, host and internal URLs (%s): the client gets the message's sense, none of them",
+      async (model) => {
+        const a = await chat(model);
+        expect(a.status).toBe(400);
+        expect(a.json.error.code).toBe('bad_request');
+        expect(a.json.error.message).toContain('simulated error 400');
+        // the demo did leak: the gateway is what stops it
+        const sent = stack.upstream.requests.at(-1)!;
+        expect(sent.knobs.leaky_error).toBe(true);
+      },
+    );
+
+    it.each(['leaky-stream', 'leaky-stream-anthropic', 'leaky-stream-gemini'])(
+      'a mid-stream error event with a leaky text (%s) reaches the client scrubbed',
+      async (model) => {
+        const a = await chat(model, { stream: true });
+        expect(a.status).toBe(200);
+        const last = a.text.trimEnd().split('\n\n').at(-1)!;
+        const error = (JSON.parse(last.slice(6)) as { error: { code: string; message: string } }).error;
+        expect(error.code).toBe('upstream_error');
+        expect(error.message).toContain('simulated stream error');
+      },
+    );
+
     it('error messages never contain the upstream key, host, port or URL', async () => {
       const u = new URL(stack.upstream.url);
-      expect(clientErrors.length).toBeGreaterThanOrEqual(5);
+      expect(clientErrors.length).toBeGreaterThanOrEqual(11);
+      expect(clientErrors.filter((t) => t.includes('simulated')).length).toBeGreaterThanOrEqual(6);
       for (const text of clientErrors) {
         expect(text).not.toContain(UPSTREAM_KEY);
+        expect(text).not.toContain(ROUTE_KEY);
+        expect(text).not.toMatch(/vllm-gpu-3|8000|mycompany|AKIA|internal\/auth|\?key=/);
         expect(text).not.toContain(stack.upstream.url);
         expect(text).not.toContain(u.host);
         expect(text).not.toContain(u.hostname);

@@ -6,7 +6,8 @@
 /** Credentials (and URLs): first, so that no later rule leaves half a key behind. */
 const CREDENTIAL_RULES: Array<[RegExp, string]> = [
   // a URL first and whole: its query string may carry a key, its host is a location anyway
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)\]]+/gi, '[url]'],
+  // brackets may be inside: an IPv6 host, or a value already redacted by the router
+  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi, '[url]'],
   [/\bBearer\s+[^\s"',;]+/gi, 'Bearer [redacted]'],
   [/\bBasic\s+[A-Za-z0-9+/=]{8,}/g, 'Basic [redacted]'],
   // key=..., "api_key": "...", token: ..., password=...: values of six characters or more, so "key: must" stays

@@ -3,3 +3,4 @@ export * from './route-plan';
 export * from './adapter-context';
 export * from './upstream-router.service';
 export * from './routing.module';
+export * from './route-secrets';

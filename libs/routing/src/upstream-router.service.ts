@@ -14,6 +14,7 @@ import {
   EmbeddingResponse,
   PROVIDER_ADAPTERS,
   ProviderAdapter,
+  RouteTarget,
   TransportError,
   UpstreamCall,
   UpstreamMalformedError,
@@ -26,6 +27,7 @@ import {
 } from '@switchyard/providers';
 import { liveContext } from './adapter-context';
 import type { Attempt } from './route-plan';
+import { redactBodyForRoute, redactForRoute } from './route-secrets';
 
 export interface Served {
   attempt: Attempt;
@@ -122,7 +124,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
           if (tail.length) yield tail;
         } catch (e) {
           if (signal.aborted) throw new ClientGoneError();
-          throw midStreamError(e);
+          throw midStreamError(e, a.target);
         } finally {
           res.body.destroy();
         }
@@ -166,11 +168,14 @@ export class UpstreamRouter implements OnApplicationShutdown {
       return res;
     }
     this.observe(a, started, String(res.status));
-    const info = mapError(res.status, await readBody(res.body, 1024 * 1024).catch(() => ''));
+    const body = await readBody(res.body, 1024 * 1024).catch(() => '');
+    // the route's own key and address go before the adapter reads the body, and again from its message
+    const info = mapError(res.status, redactBodyForRoute(body, a.target));
+    const message = redactForRoute(info.message, a.target);
     // DESIGN.md: only connect errors, timeouts, 429 and 5xx move on to the next route; anything else the
     // adapter calls final (the request is wrong, or the upstream refused the gateway's credentials) ends here
-    if (!info.retryable || info.code === 'bad_request') throw new GatewayError(info.code, info.message);
-    throw new TransportError(info.code, info.message);
+    if (!info.retryable || info.code === 'bad_request') throw new GatewayError(info.code, message);
+    throw new TransportError(info.code, message);
   }
 
   private observe(a: Attempt, started: bigint, outcome: string): void {
@@ -203,7 +208,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
           requestError ??= new GatewayError('bad_request', e.message, e.param ?? null);
           continue;
         }
-        last = toFailure(e);
+        last = toFailure(e, a.target);
       }
     }
     if (requestError && !last) throw requestError;
@@ -216,16 +221,20 @@ function withModel(req: ChatRequest, a: Attempt): ChatRequest {
   return a.depth === 0 ? req : { ...req, model: a.model.id };
 }
 
-function toFailure(e: unknown): Failure {
-  if (e instanceof TransportError) return { code: e.code, message: e.message };
-  if (e instanceof UpstreamMalformedError)
-    return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
-  if (e instanceof UpstreamStreamError) return { code: 'upstream_error', message: e.message };
-  return classifyTransportError(e);
+function toFailure(e: unknown, target?: RouteTarget): Failure {
+  const f = ((): Failure => {
+    if (e instanceof TransportError) return { code: e.code, message: e.message };
+    if (e instanceof UpstreamMalformedError)
+      return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
+    if (e instanceof UpstreamStreamError) return { code: 'upstream_error', message: e.message };
+    return classifyTransportError(e);
+  })();
+  // stream error events carry upstream text: the route's own key and address come out of it too
+  return target ? { code: f.code, message: redactForRoute(f.message, target) } : f;
 }
 
-/** A failure after the stream started, as a client-safe error (never an upstream address). */
-export function midStreamError(e: unknown): GatewayError {
-  const f = toFailure(e);
+/** A failure after the stream started, as a client-safe error (never an upstream key or address). */
+export function midStreamError(e: unknown, target?: RouteTarget): GatewayError {
+  const f = toFailure(e, target);
   return new GatewayError(f.code, f.message);
 }
