@@ -183,6 +183,35 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(chunks.filter((c) => c.choices[0]?.finish_reason === 'stop')).toHaveLength(1);
     });
 
+    it('meters with the real tokenizer when the upstream reports no usage: nonzero usage and charge', async () => {
+      const messages = [{ role: 'user' as const, content: 'Answer without usage please [[demo: no_usage]]' }];
+      const price = PRICE_NANOS_PER_TOKEN[model];
+      const { data, response } = await client.chat.completions.create({ model, messages }).withResponse();
+      expect(specErrors('CreateChatCompletionResponse', data)).toEqual([]);
+      expect(lastUpstream(stack).knobs.no_usage).toBe(true);
+      const usage = data.usage!;
+      expect(usage.prompt_tokens).toBeGreaterThan(0);
+      expect(usage.completion_tokens).toBeGreaterThan(0);
+      const credits = nanos(response.headers.get('x-credits-used')!);
+      expect(credits).toBeGreaterThan(0n);
+      expect(credits).toBe(price.input * BigInt(usage.prompt_tokens) + price.output * BigInt(usage.completion_tokens));
+
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expectValidChunks(chunks);
+      expect(contentOf(chunks)).toBe(data.choices[0].message.content);
+      const streamed = chunks.at(-1)!.usage as OpenAI.CompletionUsage & { cost: string };
+      expect(streamed.prompt_tokens).toBe(usage.prompt_tokens);
+      expect(streamed.completion_tokens).toBeGreaterThan(0);
+      expect(nanos(streamed.cost)).toBeGreaterThan(0n);
+    });
+
     it("assembles the final completion with the SDK's stream helper (text, then tool calls)", async () => {
       const text = client.chat.completions.stream({
         model,

@@ -25,6 +25,14 @@ describe('gemini chat fromUpstream', () => {
     expect(c.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 });
   });
 
+  it('reports no usage when usageMetadata has no counts (proto3 zeros aside), so the gateway counts', () => {
+    const body = fixture('generate-text.json') as Record<string, unknown>;
+    expect(chatFromUpstream({ ...body, usageMetadata: undefined }, testContext(), meta).usage).toBeUndefined();
+    expect(chatFromUpstream({ ...body, usageMetadata: { totalTokenCount: 3 } }, testContext(), meta).usage).toBe(
+      undefined,
+    );
+  });
+
   it('maps a function call to tool_calls with a gateway id, JSON arguments and finish_reason tool_calls', () => {
     const c = fromFixture('generate-function-call.json');
     const choice = c.choices[0];

@@ -33,8 +33,13 @@ export function mapFinishReason(reason: GeminiFinishReason, hasToolCalls: boolea
   return hasToolCalls ? 'tool_calls' : 'stop';
 }
 
-/** Thinking tokens are billed as output, so they count as completion tokens (and as reasoning_tokens). */
-export function mapUsage(meta: GeminiUsageMetadata): Usage {
+/**
+ * Thinking tokens are billed as output, so they count as completion tokens (and as reasoning_tokens).
+ * proto3 JSON leaves out zero counts, so a missing count is 0; but metadata with neither a prompt nor a
+ * candidates count reports nothing, and then the gateway counts the tokens itself.
+ */
+export function mapUsage(meta: GeminiUsageMetadata): Usage | undefined {
+  if (typeof meta.promptTokenCount !== 'number' && typeof meta.candidatesTokenCount !== 'number') return undefined;
   const prompt = (meta.promptTokenCount ?? 0) + (meta.toolUsePromptTokenCount ?? 0);
   const thoughts = meta.thoughtsTokenCount ?? 0;
   const completion = (meta.candidatesTokenCount ?? 0) + thoughts;
@@ -149,6 +154,7 @@ export function chatFromUpstream(body: unknown, ctx: AdapterContext, meta: ChatR
     model: meta.model,
     choices,
   };
-  if (response.usageMetadata) completion.usage = mapUsage(response.usageMetadata);
+  const usage = response.usageMetadata && mapUsage(response.usageMetadata);
+  if (usage) completion.usage = usage;
   return completion;
 }

@@ -97,7 +97,7 @@ export function chatStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): Cha
       if (error) throw new UpstreamStreamError(streamErrorMessage(error));
 
       const response = parseGenerateContentResponse(body, true);
-      if (response.usageMetadata) usage = mapUsage(response.usageMetadata);
+      if (response.usageMetadata) usage = mapUsage(response.usageMetadata) ?? usage;
       const out: ChatCompletionChunk[] = [];
       const candidates = response.candidates ?? [];
       candidates.forEach((candidate, position) => candidateChunks(candidate, candidateIndex(candidate, position), out));
