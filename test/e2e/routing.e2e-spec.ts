@@ -360,6 +360,39 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
     });
 
+    it.each(['steady', 'steady-anthropic', 'steady-gemini'])(
+      'a stream the upstream ends cleanly but early (%s) is no answer: an error event, no [DONE], what was delivered charged',
+      async (model) => {
+        const requestId = `clean-cut-${model}`;
+        const a = await chat(model, { stream: true, content: 'cut me short [[demo: end_after=3]]', requestId });
+        expect(a.status).toBe(200);
+        expect(a.text).not.toContain('[DONE]');
+        const frames = a.text.split('\n\n').filter((f) => f.startsWith('data: '));
+        const error = (JSON.parse(frames.at(-1)!.slice(6)) as { error: { code: string; message: string } }).error;
+        expect(error).toMatchObject({ code: 'upstream_error', message: expect.stringMatching(/ended before/) });
+        const chunks = frames
+          .slice(0, -1)
+          .map(
+            (f) =>
+              JSON.parse(f.slice(6)) as {
+                choices: Array<{ delta: { content?: string }; finish_reason: string | null }>;
+              },
+          );
+        expect(chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('')).toMatch(/^Demo reply/);
+        expect(chunks.every((c) => c.choices.every((ch) => ch.finish_reason === null))).toBe(true);
+        const row = await waitFor(async () => {
+          const r: Array<{ output_tokens: number; cost: string; error_code: string | null }> = await stack.db.query(
+            'SELECT output_tokens, cost, error_code FROM usage_log WHERE request_id = $1',
+            [requestId],
+          );
+          return r[0];
+        });
+        expect(row.error_code).toBe('upstream_error');
+        expect(row.output_tokens).toBeGreaterThan(0);
+        expect(BigInt(row.cost)).toBeGreaterThan(0n);
+      },
+    );
+
     it('a client that disconnects mid-stream aborts the upstream request at once; the hold is settled', async () => {
       const before = await settled();
       const requestId = 'client-gone-0001';

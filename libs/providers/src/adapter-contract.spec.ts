@@ -6,6 +6,7 @@ import { createParser } from 'eventsource-parser';
 import { PROVIDER_ADAPTERS } from './registry';
 import type { ChatCompletionChunk, ProviderKind, SseEvent } from './types';
 import { UpstreamMalformedError } from './types';
+import { UpstreamStreamError } from './errors';
 
 const FIX = join(__dirname, '../../../test/fixtures');
 const json = (kind: string, f: string) => JSON.parse(readFileSync(join(FIX, kind, f), 'utf8')) as unknown;
@@ -118,6 +119,16 @@ describe.each(Object.keys(PROVIDER_ADAPTERS) as ProviderKind[])('adapter contrac
     const chunks = [...sseWithoutUsage(kind, s.streamText).flatMap((e) => m.push(e)), ...m.end()];
     expect(chunks.some((ch) => ch.choices.some((x) => x.finish_reason === 'stop'))).toBe(true);
     expect(chunks.filter((ch) => ch.usage != null)).toEqual([]);
+  });
+
+  it('calls a stream that ends cleanly before its finish an upstream stream error (never a finished answer)', () => {
+    const events = sse(kind, s.streamText);
+    const probe = adapter.chat.streamMapper(ctx, meta);
+    const finishAt = events.findIndex((e) => probe.push(e).some((c) => c.choices.some((x) => x.finish_reason)));
+    expect(finishAt).toBeGreaterThan(0);
+    const cut = adapter.chat.streamMapper(ctx, meta);
+    events.slice(0, finishAt).forEach((e) => cut.push(e));
+    expect(() => cut.end()).toThrow(UpstreamStreamError);
   });
 
   it('streams tool calls as deltas with an index, the first carrying id and name', () => {

@@ -118,7 +118,24 @@ describe('gemini chat streamMapper', () => {
       [1, { content: 'B' }, null],
       [1, {}, 'stop'],
     ]);
+    mapper.push({ data: JSON.stringify({ candidates: [{ content: { parts: [] }, finishReason: 'STOP' }] }) });
     expect(mapper.end()).toEqual([]);
+  });
+
+  it('calls a stream that ends cleanly before every candidate finished an upstream stream error', () => {
+    const cut = chatStreamMapper(testContext(), { model: 'm' });
+    sseEvents('stream-text.sse')
+      .slice(0, 2)
+      .forEach((e) => cut.push(e));
+    expect(() => cut.end()).toThrow(UpstreamStreamError);
+    expect(() => chatStreamMapper(testContext(), { model: 'm' }).end()).toThrow(/ended before the response/);
+    const oneOfTwo = chatStreamMapper(testContext(), { model: 'm' });
+    oneOfTwo.push({
+      data: JSON.stringify({
+        candidates: [{ content: { parts: [{ text: 'A' }] } }, { index: 1, finishReason: 'STOP' }],
+      }),
+    });
+    expect(() => oneOfTwo.end()).toThrow(UpstreamStreamError);
   });
 
   it('throws UpstreamStreamError with a sanitized message on an error event', () => {

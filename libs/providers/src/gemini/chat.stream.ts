@@ -112,6 +112,10 @@ export function chatStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): Cha
       return out;
     },
     end(): ChatCompletionChunk[] {
+      // Gemini has no [DONE]: only a finishReason on every candidate tells a whole answer from a cut one.
+      if (choices.size === 0 || [...choices.values()].some((c) => !c.finished)) {
+        throw new UpstreamStreamError('the upstream stream ended before the response was complete');
+      }
       if (!usage) return [];
       return [{ id, object: 'chat.completion.chunk', created, model: meta.model, choices: [], usage }];
     },
