@@ -187,6 +187,32 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
         .join('');
       expect(content).toContain(`Demo reply to "hello ${model}"`);
     });
+
+    it.each([
+      ['an error event right after the role chunk', 'primary-stream-error', '/_k/error_after=0/v1/chat/completions'],
+      [
+        'an overloaded_error right after message_start',
+        'primary-stream-error-anthropic',
+        '/_k/error_after=0/v1/messages',
+      ],
+      ['an error event first', 'primary-stream-error-gemini', '/_k/error_after=0/v1beta/'],
+      ['a clean end right after the role chunk', 'primary-stream-cut', '/_k/end_after=0/v1/chat/completions'],
+    ])('a stream with %s has sent no answer yet: it falls back', async (_why, model, failedPath) => {
+      const m = mark();
+      const a = await chat(model, { stream: true });
+      expect(a.status).toBe(200);
+      expect(a.headers.get('x-model-used')).toBe('backup');
+      expect(a.headers.get('x-fallback-from')).toBe(model);
+      expect(a.text).not.toContain('"error"');
+      expect(a.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      // one role chunk only: the failed route's was never sent
+      expect(a.text.match(/"role":"assistant"/g)).toHaveLength(1);
+      const seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(seen[0].path.startsWith(failedPath)).toBe(true);
+      expect(seen[0].finished).toBe(true); // the failing upstream did send its event and end
+      expect(upstreamModel(seen[1])).toBe('backup-upstream');
+    });
   });
 
   describe('route order', () => {
@@ -370,14 +396,12 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
         const frames = a.text.split('\n\n').filter((f) => f.startsWith('data: '));
         const error = (JSON.parse(frames.at(-1)!.slice(6)) as { error: { code: string; message: string } }).error;
         expect(error).toMatchObject({ code: 'upstream_error', message: expect.stringMatching(/ended before/) });
-        const chunks = frames
-          .slice(0, -1)
-          .map(
-            (f) =>
-              JSON.parse(f.slice(6)) as {
-                choices: Array<{ delta: { content?: string }; finish_reason: string | null }>;
-              },
-          );
+        const chunks = frames.slice(0, -1).map(
+          (f) =>
+            JSON.parse(f.slice(6)) as {
+              choices: Array<{ delta: { content?: string }; finish_reason: string | null }>;
+            },
+        );
         expect(chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('')).toMatch(/^Demo reply/);
         expect(chunks.every((c) => c.choices.every((ch) => ch.finish_reason === null))).toBe(true);
         const row = await waitFor(async () => {

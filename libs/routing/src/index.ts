@@ -4,3 +4,4 @@ export * from './adapter-context';
 export * from './upstream-router.service';
 export * from './routing.module';
 export * from './route-secrets';
+export * from './stream-commit';

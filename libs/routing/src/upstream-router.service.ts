@@ -28,13 +28,14 @@ import {
 import { liveContext } from './adapter-context';
 import type { Attempt } from './route-plan';
 import { redactBodyForRoute, redactForRoute } from './route-secrets';
+import { readyToCommit } from './stream-commit';
 
 export interface Served {
   attempt: Attempt;
 }
 
 export interface ChatStream extends Served {
-  /** chunks already produced when the stream was accepted (at least one) */
+  /** chunks held back until the route committed: at least one, up to the first carrying part of the answer */
   first: ChatCompletionChunk[];
   /** the rest of the stream; throws GatewayError on an upstream failure mid-stream */
   rest: AsyncGenerator<ChatCompletionChunk[]>;
@@ -98,17 +99,20 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const res = await this.send(a, call, signal, adapter.mapError);
       const mapper = adapter.streamMapper(liveContext, meta);
       const events = sseEvents(res.body);
-      // Wait for the first chunk: until then, a failing stream can still fall back.
-      let first: ChatCompletionChunk[] = [];
+      // Hold chunks back until one carries part of the answer: until then nothing reached the client, and
+      // a failing stream (an error event right after Anthropic's message_start) can still fall back.
+      const first: ChatCompletionChunk[] = [];
+      let ended = false;
       try {
-        while (!first.length) {
+        while (!readyToCommit(first)) {
           const next = await events.next();
           if (next.done) {
-            first = mapper.end();
+            ended = true;
+            first.push(...mapper.end());
             if (!first.length) throw new UpstreamMalformedError('the stream ended before any chunk');
             break;
           }
-          first = mapper.push(next.value);
+          first.push(...mapper.push(next.value));
         }
       } catch (e) {
         res.body.destroy();
@@ -116,6 +120,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
       }
       const rest = (async function* (): AsyncGenerator<ChatCompletionChunk[]> {
         try {
+          if (ended) return;
           for await (const ev of { [Symbol.asyncIterator]: () => events }) {
             const out = mapper.push(ev);
             if (out.length) yield out;
