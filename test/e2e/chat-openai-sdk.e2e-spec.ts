@@ -153,6 +153,16 @@ describe('chat completions through the OpenAI SDK', () => {
       const text = await raw.text();
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
       expect(text.match(/data: \[DONE\]/g)).toHaveLength(1);
+      // the client did not ask for usage: no chunk carries the field, not even as null (as OpenAI sends them)
+      const wire = text
+        .split('\n\n')
+        .filter((f) => f.startsWith('data: {'))
+        .map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
+      expect(wire.length).toBeGreaterThan(2);
+      for (const c of wire) {
+        expect(specErrors('CreateChatCompletionStreamResponse', c)).toEqual([]);
+        expect(c).not.toHaveProperty('usage');
+      }
     });
 
     it('streams the same text as the JSON answer, and a final usage chunk with its cost when include_usage is set', async () => {
