@@ -458,6 +458,49 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(r.usage!.completion_tokens).toBe(3);
     });
 
+    it("stops at max_completion_tokens, sent under the upstream's own name for it", async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Tell me a long story' }],
+        max_completion_tokens: 3,
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('length');
+      expect(r.choices[0].message.content).toBe('Demo reply to');
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') {
+        expect(body.max_completion_tokens).toBe(3);
+        expect(body).not.toHaveProperty('max_tokens');
+      }
+      if (kind === 'anthropic') expect(body.max_tokens).toBe(3);
+      if (kind === 'gemini') expect(body.generationConfig.maxOutputTokens).toBe(3);
+    });
+
+    it('caps the output of a low balance, as max_completion_tokens on openai-kind routes (never max_tokens)', async () => {
+      const poor = new OpenAI({
+        baseURL: `${stack.url}/v1`,
+        apiKey: (await sdkTenant(stack, '0.001')).key,
+        maxRetries: 0,
+      });
+      const r = await poor.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Hello on a budget' }],
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      const body = lastUpstream(stack).body;
+      // 0.001 pays for fewer output tokens than the model's maximum (16384 and up): the cap is set
+      const cap: unknown =
+        kind === 'openai'
+          ? body.max_completion_tokens
+          : kind === 'anthropic'
+            ? body.max_tokens
+            : body.generationConfig?.maxOutputTokens;
+      expect(cap).toEqual(expect.any(Number));
+      expect(cap as number).toBeGreaterThan(0);
+      expect(cap as number).toBeLessThan(16384);
+      if (kind === 'openai') expect(body).not.toHaveProperty('max_tokens');
+    });
+
     it('stops a stream at max_tokens with finish_reason length', async () => {
       const chunks = await collect(
         await client.chat.completions.create({
