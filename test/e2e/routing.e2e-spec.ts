@@ -3,6 +3,9 @@
 // fallback on the upstream's own 400; 502/504 when everything fails, with messages that never name the
 // upstream; mid-stream drops charged for what was delivered; a vanished client aborts the upstream.
 import { join } from 'node:path';
+import OpenAI from 'openai';
+import { countText } from '@switchyard/completions';
+import { specErrors } from './helpers/sdk-setup';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 import type { RecordedRequest } from '../../tools/demo-upstream';
@@ -39,6 +42,8 @@ async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 
 describe('routing: fallbacks, priorities, upstream failures', () => {
   let stack: TestStack;
   let t: Tenant;
+  /** the official client, for the suites that read what an SDK user gets */
+  let client: OpenAI;
   /** every error message a client saw, checked at the end for upstream secrets and addresses */
   const clientErrors: string[] = [];
 
@@ -90,6 +95,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
     stack = await startStack({ catalogFile: CATALOG });
     const admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     t = await createTenant(admin, { credit: '10.00', key: { rpm: 10_000 } });
+    client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: t.key, maxRetries: 0 });
   });
   afterAll(() => stack.close());
 
@@ -474,6 +480,29 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       const after = await wallet();
       expect(nano(after.held)).toBe(0n);
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
+    });
+  });
+
+  describe('embeddings', () => {
+    it('a Gemini embedding reports no usage: the gateway counts with its tokenizer, not characters / 4', async () => {
+      const input = 'The quick brown fox'; // 19 characters (an estimate of 5), 4 tokens
+      const { data, response } = await client.embeddings
+        .create({ model: 'embed-gemini', input, encoding_format: 'float' })
+        .withResponse();
+      expect(specErrors('CreateEmbeddingResponse', data)).toEqual([]);
+      expect(stack.upstream.requests.at(-1)!.path).toContain(':batchEmbedContents');
+      expect(data.data[0].embedding).toHaveLength(3072);
+      expect(data.usage).toEqual({ prompt_tokens: countText(input), total_tokens: countText(input) });
+      expect(data.usage.prompt_tokens).toBe(4);
+      // 0.15 per Mtok = 150 units of 10^-9 per token
+      expect(nano(response.headers.get('x-credits-used')!)).toBe(150n * 4n);
+
+      const many = await client.embeddings.create({
+        model: 'embed-gemini',
+        input: ['first input here', 'and a second'],
+        encoding_format: 'float',
+      });
+      expect(many.usage.prompt_tokens).toBe(countText('first input here') + countText('and a second'));
     });
   });
 });

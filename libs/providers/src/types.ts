@@ -158,7 +158,8 @@ export interface EmbeddingResponse {
   object: 'list';
   data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
   model: string;
-  usage: { prompt_tokens: number; total_tokens: number };
+  /** what the upstream reported; adapters leave it out when it reported nothing (the gateway then counts) */
+  usage?: { prompt_tokens: number; total_tokens: number };
 }
 
 // ---------- the adapter contract ----------

@@ -85,6 +85,7 @@ export function openaiEmbeddingsResponse(
   const out = body as unknown as EmbeddingResponse;
   out.model = meta.model;
   out.object = 'list';
-  if (!isRecord(out.usage)) out.usage = { prompt_tokens: 0, total_tokens: 0 };
+  // no usage rather than zeros: the gateway counts the input itself when the upstream reported none
+  if (!isRecord(out.usage)) delete out.usage;
   return out;
 }
