@@ -232,6 +232,11 @@ export interface ChatStreamMapper {
 export interface ChatResultMeta {
   /** the model name to put in responses (the alias the client sent) */
   model: string;
+  /**
+   * false when the client sent parallel_tool_calls: false: an adapter whose upstream has no such option
+   * (Gemini) keeps the first tool call of each choice. The router sets it from the request.
+   */
+  parallelToolCalls?: boolean;
 }
 
 export interface ChatAdapter {

@@ -83,7 +83,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: false });
       const res = await this.send(a, call, signal, adapter.mapError);
       const body = await readBody(res.body);
-      return { attempt: a, completion: adapter.fromUpstream(body, liveContext, meta) };
+      return { attempt: a, completion: adapter.fromUpstream(body, liveContext, resultMeta(req, meta)) };
     });
   }
 
@@ -97,7 +97,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: true });
       const res = await this.send(a, call, signal, adapter.mapError);
-      const mapper = adapter.streamMapper(liveContext, meta);
+      const mapper = adapter.streamMapper(liveContext, resultMeta(req, meta));
       const events = sseEvents(res.body);
       // Hold chunks back until one carries part of the answer: until then nothing reached the client, and
       // a failing stream (an error event right after Anthropic's message_start) can still fall back.
@@ -220,6 +220,11 @@ export class UpstreamRouter implements OnApplicationShutdown {
     if (requestError) throw requestError;
     throw new GatewayError(last!.code, last!.message);
   }
+}
+
+/** What the adapters' response transforms need to know of the request besides the model alias. */
+function resultMeta(req: ChatRequest, meta: ChatResultMeta): ChatResultMeta {
+  return req.parallel_tool_calls === false ? { ...meta, parallelToolCalls: false } : meta;
 }
 
 function withModel(req: ChatRequest, a: Attempt): ChatRequest {

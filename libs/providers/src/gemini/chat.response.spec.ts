@@ -56,6 +56,15 @@ describe('gemini chat fromUpstream', () => {
     });
   });
 
+  it('keeps the first function call only when the client sent parallel_tool_calls: false', () => {
+    const c = chatFromUpstream(fixture('generate-parallel-function-calls.json'), testContext(), {
+      ...meta,
+      parallelToolCalls: false,
+    });
+    expect(c.choices[0].message.tool_calls).toHaveLength(1);
+    expect(c.choices[0].finish_reason).toBe('tool_calls');
+  });
+
   it('maps parallel function calls to several tool_calls next to the text', () => {
     const choice = fromFixture('generate-parallel-function-calls.json').choices[0];
     expect(choice.message.content).toBe('Let me check both cities.');

@@ -123,9 +123,11 @@ export function chatFromUpstream(body: unknown, ctx: AdapterContext, meta: ChatR
   const choices: ChatCompletion['choices'] = (response.candidates ?? []).map((candidate, position) => {
     const parts = candidate.content?.parts ?? [];
     const texts = parts.filter(isAnswerText).map((p) => p.text);
-    const toolCalls = parts.flatMap((p) =>
+    const calls = parts.flatMap((p) =>
       p.functionCall ? [toToolCall({ ...p, functionCall: p.functionCall }, ctx.newId('call'))] : [],
     );
+    // Gemini cannot be told to call one function at a time: parallel_tool_calls: false is kept here
+    const toolCalls = meta.parallelToolCalls === false ? calls.slice(0, 1) : calls;
     return {
       index: candidateIndex(candidate, position),
       message: {

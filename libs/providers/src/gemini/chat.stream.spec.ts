@@ -69,6 +69,14 @@ describe('gemini chat streamMapper', () => {
     expect(finishes(chunks)).toEqual(['tool_calls']);
   });
 
+  it('streams the first function call only when the client sent parallel_tool_calls: false', () => {
+    const mapper = chatStreamMapper(testContext(), { model: 'm', parallelToolCalls: false });
+    const chunks = [...sseEvents('stream-parallel-function-calls.sse').flatMap((e) => mapper.push(e)), ...mapper.end()];
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls.map((d) => [d.index, d.function?.name])).toEqual([[0, 'get_weather']]);
+    expect(finishes(chunks)).toEqual(['tool_calls']);
+  });
+
   it('maps MAX_TOKENS to length', () => {
     const chunks = streamFixture('stream-max-tokens.sse');
     expect(finishes(chunks)).toEqual(['length']);

@@ -68,6 +68,8 @@ export function chatStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): Cha
       if (isAnswerText(part)) {
         text += part.text;
       } else if (part.functionCall) {
+        // parallel_tool_calls: false, which Gemini has no option for: only the first call goes out
+        if (meta.parallelToolCalls === false && state.toolCalls > 0) continue;
         flushText();
         // Gemini sends a function call whole, so one delta carries id, name and the complete arguments.
         const call = toToolCall({ ...part, functionCall: part.functionCall }, ctx.newId('call'));
