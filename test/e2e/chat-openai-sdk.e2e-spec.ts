@@ -338,6 +338,86 @@ describe('chat completions through the OpenAI SDK', () => {
       ]);
     });
 
+    it('forces a tool call with tool_choice required', async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Tell me anything you like' }],
+        tools: [WEATHER, TIME],
+        tool_choice: 'required',
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('tool_calls');
+      expect(r.choices[0].message.tool_calls!.length).toBeGreaterThanOrEqual(1);
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') expect(body.tool_choice).toBe('required');
+      if (kind === 'anthropic') expect(body.tool_choice).toMatchObject({ type: 'any' });
+      if (kind === 'gemini') expect(body.toolConfig.functionCallingConfig).toEqual({ mode: 'ANY' });
+    });
+
+    it('calls the function tool_choice names, not the first one', async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'What should I know about Rome?' }],
+        tools: [WEATHER, TIME],
+        tool_choice: { type: 'function', function: { name: 'get_time' } },
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      const calls = r.choices[0].message.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
+      expect(calls.map((c) => c.function.name)).toEqual(['get_time']);
+      expect(JSON.parse(calls[0].function.arguments)).toEqual({ city: 'demo', hours_ahead: 3 });
+      const body = lastUpstream(stack).body;
+      if (kind === 'anthropic') expect(body.tool_choice).toMatchObject({ type: 'tool', name: 'get_time' });
+      if (kind === 'gemini')
+        expect(body.toolConfig.functionCallingConfig).toEqual({ mode: 'ANY', allowedFunctionNames: ['get_time'] });
+    });
+
+    it('answers in text with tool_choice none although tools are offered', async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+        tools: [WEATHER],
+        tool_choice: 'none',
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('stop');
+      expect(r.choices[0].message.tool_calls ?? []).toEqual([]);
+      expect(r.choices[0].message.content).toMatch(/^Demo reply to "What is the weather in":/);
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') expect(body.tool_choice).toBe('none');
+      if (kind === 'anthropic') expect(body.tool_choice).toEqual({ type: 'none' });
+      if (kind === 'gemini') expect(body.toolConfig.functionCallingConfig).toEqual({ mode: 'NONE' });
+    });
+
+    it('makes one tool call with parallel_tool_calls false, even when asked for two in parallel', async () => {
+      const messages = [{ role: 'user' as const, content: 'Check weather and time in parallel for Lima' }];
+      const r = await client.chat.completions.create({
+        model,
+        messages,
+        tools: [WEATHER, TIME],
+        parallel_tool_calls: false,
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('tool_calls');
+      const calls = r.choices[0].message.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
+      expect(calls.map((c) => c.function.name)).toEqual(['get_weather']);
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') expect(body.parallel_tool_calls).toBe(false);
+      if (kind === 'anthropic') expect(body.tool_choice).toMatchObject({ disable_parallel_tool_use: true });
+
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model,
+          messages,
+          tools: [WEATHER, TIME],
+          parallel_tool_calls: false,
+          stream: true,
+        }),
+      );
+      expectValidChunks(chunks);
+      const indexes = new Set(chunks.flatMap((c) => (c.choices[0]?.delta?.tool_calls ?? []).map((d) => d.index)));
+      expect([...indexes]).toEqual([0]);
+    });
+
     it('answers valid JSON in json_object mode', async () => {
       const r = await client.chat.completions.create({
         model,
@@ -373,6 +453,42 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(Number.isInteger(obj.population)).toBe(true);
       expect(typeof obj.capital).toBe('boolean');
       expect(r.choices[0].message.parsed).toEqual(obj);
+    });
+
+    it.each([
+      ['json_object', { type: 'json_object' as const }],
+      [
+        'json_schema',
+        {
+          type: 'json_schema' as const,
+          json_schema: {
+            name: 'city_info',
+            strict: true,
+            schema: {
+              type: 'object',
+              properties: { city: { type: 'string' }, population: { type: 'integer' } },
+              required: ['city', 'population'],
+              additionalProperties: false,
+            },
+          },
+        },
+      ],
+    ])('streams JSON mode (%s): the content deltas join into the JSON, no tool call shows', async (_label, format) => {
+      const messages = [{ role: 'user' as const, content: 'Describe Lyon as JSON please' }];
+      const json = await client.chat.completions.create({ model, messages, response_format: format });
+      const chunks = await collect(
+        await client.chat.completions.create({ model, messages, response_format: format, stream: true }),
+      );
+      expectValidChunks(chunks);
+      const text = contentOf(chunks);
+      expect(text).toBe(json.choices[0].message.content);
+      const obj = JSON.parse(text) as Record<string, unknown>;
+      expect(typeof obj).toBe('object');
+      if (format.type === 'json_schema') expect(Object.keys(obj).sort()).toEqual(['city', 'population']);
+      expect(chunks.some((c) => c.choices[0]?.delta?.tool_calls)).toBe(false);
+      expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual([
+        'stop',
+      ]);
     });
 
     it.each([
@@ -555,6 +671,47 @@ describe('chat completions through the OpenAI SDK', () => {
         [1, 'stop'],
       ]);
       expect(chunks.at(-1)!.usage!.completion_tokens).toBe(24);
+    });
+
+    it('returns two choices with n=2 on the gemini kind (candidateCount), streamed too', async () => {
+      const messages = [{ role: 'user' as const, content: 'Give me two options' }];
+      const r = await client.chat.completions.create({ model: 'gemini-3-flash', n: 2, messages });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(lastUpstream(stack).body.generationConfig.candidateCount).toBe(2);
+      expect(r.choices.map((c) => c.index)).toEqual([0, 1]);
+      expect(r.choices[0].message.content).toMatch(/^Demo reply to "Give me two options": alpha/);
+      expect(r.choices[1].message.content).toMatch(/^Demo reply to "Give me two options": bravo/);
+      expect(r.usage!.completion_tokens).toBe(24);
+
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model: 'gemini-3-flash',
+          n: 2,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expectValidChunks(chunks);
+      const text = (i: number) =>
+        chunks.flatMap((c) => c.choices.filter((ch) => ch.index === i).map((ch) => ch.delta.content ?? '')).join('');
+      expect(text(0)).toBe(r.choices[0].message.content);
+      expect(text(1)).toBe(r.choices[1].message.content);
+      expect(chunks.at(-1)!.usage!.completion_tokens).toBe(24);
+    });
+
+    it('refuses n=2 with 400 bad_request naming n on a model whose route has supports_n false', async () => {
+      const before = stack.upstream.requests.length;
+      const e = await apiError(
+        client.chat.completions.create({
+          model: 'deepseek-v3.2',
+          n: 2,
+          messages: [{ role: 'user', content: 'Give me two options' }],
+        }),
+      );
+      expect(e.status).toBe(400);
+      expect(e.error).toMatchObject({ code: 'bad_request', param: 'n' });
+      expect(stack.upstream.requests.length).toBe(before);
     });
 
     it('refuses n=2 on the anthropic kind with 400 bad_request naming n', async () => {
