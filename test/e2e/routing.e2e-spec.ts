@@ -1,7 +1,9 @@
 // Routing against real failing upstreams (test/fixtures/catalogs/routing.yaml): fallbacks on 503, 429,
-// timeouts, connect errors and malformed answers before the first byte; priorities and weights; no
-// fallback on the upstream's own 400; 502/504 when everything fails, with messages that never name the
-// upstream; mid-stream drops charged for what was delivered; a vanished client aborts the upstream.
+// timeouts, connect errors, malformed answers and stream errors before the first content, on every kind
+// and on /v1/embeddings; priorities and weights; no fallback on the upstream's own 400; 502/504 when
+// everything fails, with messages that never name the upstream (leaky upstream texts included);
+// mid-stream drops and clean truncations charged for what was delivered; a vanished client aborts the
+// upstream on every kind and capability; Gemini embeddings metered with the tokenizer.
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { countText } from '@switchyard/completions';
@@ -21,6 +23,11 @@ interface Answer {
   text: string;
   json: any;
   ms: number;
+}
+
+/** Which dialect the demo upstream answered a path in. */
+function seenProvider(path: string): string {
+  return path.includes('/v1beta/') ? 'gemini' : path.includes('/v1/messages') ? 'anthropic' : 'openai';
 }
 
 /** 10^-9 currency units from a decimal string ("4.999970000" -> 4999970000n). */
@@ -218,6 +225,68 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(seen[0].path.startsWith(failedPath)).toBe(true);
       expect(seen[0].finished).toBe(true); // the failing upstream did send its event and end
       expect(upstreamModel(seen[1])).toBe('backup-upstream');
+    });
+  });
+
+  describe('fallbacks on every kind and on /v1/embeddings, through the official client', () => {
+    it.each([
+      [
+        'an overloaded anthropic route (529)',
+        'primary-anthropic-529',
+        'steady-anthropic',
+        '/_k/status=529/v1/messages',
+      ],
+      ['an unavailable gemini route (503)', 'primary-gemini-503', 'steady-gemini', '/_k/status=503/v1beta/models/'],
+    ])('%s falls back, streamed or not', async (_why, model, fallback, failedPath) => {
+      const messages = [{ role: 'user' as const, content: `hello ${model}` }];
+      let m = mark();
+      const { data, response } = await client.chat.completions.create({ model, messages }).withResponse();
+      expect(specErrors('CreateChatCompletionResponse', data)).toEqual([]);
+      expect(data.model).toBe(model);
+      expect(data.choices[0].message.content).toContain(`Demo reply to "hello ${model}"`);
+      expect(response.headers.get('x-model-used')).toBe(fallback);
+      expect(response.headers.get('x-fallback-from')).toBe(model);
+      expect(response.headers.get('x-fallback-depth')).toBe('1');
+      let seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(seen[0].path.startsWith(failedPath)).toBe(true);
+      // the failing route and the fallback's both went through this kind's adapter
+      expect(seen.map((r) => r.provider)).toEqual([seenProvider(failedPath), seenProvider(failedPath)]);
+
+      m = mark();
+      const { data: stream, response: streamed } = await client.chat.completions
+        .create({ model, messages, stream: true })
+        .withResponse();
+      expect(streamed.headers.get('x-model-used')).toBe(fallback);
+      expect(streamed.headers.get('x-fallback-from')).toBe(model);
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const c of stream) chunks.push(c);
+      for (const c of chunks) expect(specErrors('CreateChatCompletionStreamResponse', c)).toEqual([]);
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(data.choices[0].message.content);
+      seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(seen[0].path.startsWith(failedPath)).toBe(true);
+    });
+
+    it.each([
+      ['an openai', 'embed-primary-503', '/_k/status=503/v1/embeddings'],
+      ['a gemini', 'embed-primary-503-gemini', '/_k/status=503/v1beta/models/gemini-embedding-001:batchEmbedContents'],
+    ])('/v1/embeddings falls back from %s route that fails', async (_kind, model, failedPath) => {
+      const m = mark();
+      const { data, response } = await client.embeddings
+        .create({ model, input: ['fall back please', 'twice'], encoding_format: 'float' })
+        .withResponse();
+      expect(specErrors('CreateEmbeddingResponse', data)).toEqual([]);
+      expect(data.model).toBe(model);
+      expect(data.data.map((d) => d.embedding.length)).toEqual([1536, 1536]);
+      expect(response.headers.get('x-model-used')).toBe('embed-steady');
+      expect(response.headers.get('x-fallback-from')).toBe(model);
+      expect(response.headers.get('x-fallback-depth')).toBe('1');
+      expect(nano(response.headers.get('x-credits-used')!)).toBe(20n * BigInt(data.usage.prompt_tokens));
+      expect(since(m).map((r) => [r.path, r.provider])).toEqual([
+        [failedPath, seenProvider(failedPath)],
+        ['/v1/embeddings', 'openai'],
+      ]);
     });
   });
 
@@ -480,6 +549,72 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       const after = await wallet();
       expect(nano(after.held)).toBe(0n);
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
+    });
+  });
+
+  describe('a client that leaves aborts the upstream request at once, on every kind and capability', () => {
+    /** The demo's record of the request whose body carries `marker`, on arrival and on abort. */
+    const upstreamEvent = (event: 'request' | 'aborted', marker: string) =>
+      new Promise<{ r: RecordedRequest; at: number }>((resolve) => {
+        const on = (r: RecordedRequest) => {
+          if (!JSON.stringify(r.body ?? '').includes(marker)) return;
+          stack.upstream.events.off(event, on);
+          resolve({ r, at: Date.now() });
+        };
+        stack.upstream.events.on(event, on);
+      });
+
+    it.each([
+      ['chat stream', 'steady'],
+      ['chat stream', 'steady-anthropic'],
+      ['chat stream', 'steady-gemini'],
+      ['chat', 'steady'],
+      ['chat', 'steady-anthropic'],
+      ['chat', 'steady-gemini'],
+      ['embeddings', 'embed-steady'],
+      ['embeddings', 'embed-gemini'],
+    ])('%s on %s', async (what, model) => {
+      const before = await settled();
+      const marker = `leaving-${what.replace(' ', '-')}-${model}`;
+      const arrived = upstreamEvent('request', marker);
+      const aborted = upstreamEvent('aborted', marker);
+      const ac = new AbortController();
+      let pending: Promise<unknown> | undefined;
+      if (what === 'chat stream') {
+        const stream = await client.chat.completions.create(
+          { model, stream: true, messages: [{ role: 'user', content: `${marker} [[demo: tps=5, tokens=100]]` }] },
+          { signal: ac.signal },
+        );
+        // leaving the loop ends the SDK's request as well; ac.abort() below is then a no-op
+        let words = 0;
+        for await (const c of stream) if (c.choices[0]?.delta?.content && ++words === 3) break;
+      } else {
+        // the upstream never answers: only the client's leaving can end the request
+        const text = `${marker} [[demo: hang]]`;
+        pending = (
+          what === 'chat'
+            ? client.chat.completions.create(
+                { model, messages: [{ role: 'user', content: text }] },
+                { signal: ac.signal },
+              )
+            : client.embeddings.create({ model, input: text }, { signal: ac.signal })
+        ).catch((e: unknown) => e);
+        await arrived;
+      }
+      const leftAt = Date.now();
+      ac.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const seen = await Promise.race([aborted, new Promise<null>((r) => (timer = setTimeout(() => r(null), 1500)))]);
+      clearTimeout(timer);
+      expect(seen).not.toBeNull();
+      expect(seen!.at - leftAt).toBeLessThan(1000);
+      expect(seen!.r).toMatchObject({ aborted: true, finished: false });
+      if (pending) expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+
+      // nothing stays held; a stream pays for the words it produced, a request that produced nothing pays nothing
+      const after = await settled();
+      if (what === 'chat stream') expect(nano(before.balance) - nano(after.balance)).toBeGreaterThan(0n);
+      else expect(after.balance).toBe(before.balance);
     });
   });
 
