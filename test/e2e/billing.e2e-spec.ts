@@ -221,16 +221,18 @@ describe('billing through the API', () => {
       const start = (await wallet(t)).balance;
       const r = await postChat(stack.url, t.key, ask('Tell me a very long story [[demo: tokens=5000]]'));
       expect(r.status).toBe(200);
-      const up = stack.upstream.requests.at(-1)!.body as { max_tokens?: number };
-      expect(up.max_tokens).toBeGreaterThanOrEqual(1);
+      // the cap goes out as max_completion_tokens (OpenAI's reasoning models refuse max_tokens)
+      const up = stack.upstream.requests.at(-1)!.body as { max_completion_tokens?: number; max_tokens?: number };
+      expect(up.max_tokens).toBeUndefined();
+      expect(up.max_completion_tokens).toBeGreaterThanOrEqual(1);
       // the cap is what the balance pays for at the primary's prices (the fallback's bind it further)
       const p = price('gpt-4o-mini');
       const affordable =
         ((start - (BigInt(r.body.usage.prompt_tokens) * p.input) / 1_000_000n) * 1_000_000n) / p.output;
-      expect(BigInt(up.max_tokens!)).toBeLessThanOrEqual(affordable);
-      expect(up.max_tokens!).toBeGreaterThan(20);
+      expect(BigInt(up.max_completion_tokens!)).toBeLessThanOrEqual(affordable);
+      expect(up.max_completion_tokens!).toBeGreaterThan(20);
       expect(r.body.choices[0].finish_reason).toBe('length');
-      expect(r.body.usage.completion_tokens).toBe(up.max_tokens);
+      expect(r.body.usage.completion_tokens).toBe(up.max_completion_tokens);
       const cost = tokenCost(p, r.body.usage);
       expect(nanos(r.headers.get('x-credits-used')!)).toBe(cost);
       expect(cost).toBeLessThanOrEqual(start);
@@ -251,7 +253,8 @@ describe('billing through the API', () => {
         ask('Another long story [[demo: tokens=5000]]', { stream_options: { include_usage: true } }),
       );
       expect(s.status).toBe(200);
-      const capped = (stack.upstream.requests.at(-1)!.body as { max_tokens?: number }).max_tokens!;
+      const capped = (stack.upstream.requests.at(-1)!.body as { max_completion_tokens?: number })
+        .max_completion_tokens!;
       expect(capped).toBeGreaterThanOrEqual(1);
       const usage = s.events.find((e) => e.usage && e.choices.length === 0).usage;
       expect(s.events.some((e) => e.choices?.[0]?.finish_reason === 'length')).toBe(true);

@@ -153,6 +153,16 @@ describe('chat completions through the OpenAI SDK', () => {
       const text = await raw.text();
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
       expect(text.match(/data: \[DONE\]/g)).toHaveLength(1);
+      // the client did not ask for usage: no chunk carries the field, not even as null (as OpenAI sends them)
+      const wire = text
+        .split('\n\n')
+        .filter((f) => f.startsWith('data: {'))
+        .map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
+      expect(wire.length).toBeGreaterThan(2);
+      for (const c of wire) {
+        expect(specErrors('CreateChatCompletionStreamResponse', c)).toEqual([]);
+        expect(c).not.toHaveProperty('usage');
+      }
     });
 
     it('streams the same text as the JSON answer, and a final usage chunk with its cost when include_usage is set', async () => {
@@ -181,6 +191,35 @@ describe('chat completions through the OpenAI SDK', () => {
       // only the last chunk carries usage
       expect(chunks.slice(0, -1).every((c) => c.usage == null)).toBe(true);
       expect(chunks.filter((c) => c.choices[0]?.finish_reason === 'stop')).toHaveLength(1);
+    });
+
+    it('meters with the real tokenizer when the upstream reports no usage: nonzero usage and charge', async () => {
+      const messages = [{ role: 'user' as const, content: 'Answer without usage please [[demo: no_usage]]' }];
+      const price = PRICE_NANOS_PER_TOKEN[model];
+      const { data, response } = await client.chat.completions.create({ model, messages }).withResponse();
+      expect(specErrors('CreateChatCompletionResponse', data)).toEqual([]);
+      expect(lastUpstream(stack).knobs.no_usage).toBe(true);
+      const usage = data.usage!;
+      expect(usage.prompt_tokens).toBeGreaterThan(0);
+      expect(usage.completion_tokens).toBeGreaterThan(0);
+      const credits = nanos(response.headers.get('x-credits-used')!);
+      expect(credits).toBeGreaterThan(0n);
+      expect(credits).toBe(price.input * BigInt(usage.prompt_tokens) + price.output * BigInt(usage.completion_tokens));
+
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expectValidChunks(chunks);
+      expect(contentOf(chunks)).toBe(data.choices[0].message.content);
+      const streamed = chunks.at(-1)!.usage as OpenAI.CompletionUsage & { cost: string };
+      expect(streamed.prompt_tokens).toBe(usage.prompt_tokens);
+      expect(streamed.completion_tokens).toBeGreaterThan(0);
+      expect(nanos(streamed.cost)).toBeGreaterThan(0n);
     });
 
     it("assembles the final completion with the SDK's stream helper (text, then tool calls)", async () => {
@@ -299,6 +338,86 @@ describe('chat completions through the OpenAI SDK', () => {
       ]);
     });
 
+    it('forces a tool call with tool_choice required', async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Tell me anything you like' }],
+        tools: [WEATHER, TIME],
+        tool_choice: 'required',
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('tool_calls');
+      expect(r.choices[0].message.tool_calls!.length).toBeGreaterThanOrEqual(1);
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') expect(body.tool_choice).toBe('required');
+      if (kind === 'anthropic') expect(body.tool_choice).toMatchObject({ type: 'any' });
+      if (kind === 'gemini') expect(body.toolConfig.functionCallingConfig).toEqual({ mode: 'ANY' });
+    });
+
+    it('calls the function tool_choice names, not the first one', async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'What should I know about Rome?' }],
+        tools: [WEATHER, TIME],
+        tool_choice: { type: 'function', function: { name: 'get_time' } },
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      const calls = r.choices[0].message.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
+      expect(calls.map((c) => c.function.name)).toEqual(['get_time']);
+      expect(JSON.parse(calls[0].function.arguments)).toEqual({ city: 'demo', hours_ahead: 3 });
+      const body = lastUpstream(stack).body;
+      if (kind === 'anthropic') expect(body.tool_choice).toMatchObject({ type: 'tool', name: 'get_time' });
+      if (kind === 'gemini')
+        expect(body.toolConfig.functionCallingConfig).toEqual({ mode: 'ANY', allowedFunctionNames: ['get_time'] });
+    });
+
+    it('answers in text with tool_choice none although tools are offered', async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+        tools: [WEATHER],
+        tool_choice: 'none',
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('stop');
+      expect(r.choices[0].message.tool_calls ?? []).toEqual([]);
+      expect(r.choices[0].message.content).toMatch(/^Demo reply to "What is the weather in":/);
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') expect(body.tool_choice).toBe('none');
+      if (kind === 'anthropic') expect(body.tool_choice).toEqual({ type: 'none' });
+      if (kind === 'gemini') expect(body.toolConfig.functionCallingConfig).toEqual({ mode: 'NONE' });
+    });
+
+    it('makes one tool call with parallel_tool_calls false, even when asked for two in parallel', async () => {
+      const messages = [{ role: 'user' as const, content: 'Check weather and time in parallel for Lima' }];
+      const r = await client.chat.completions.create({
+        model,
+        messages,
+        tools: [WEATHER, TIME],
+        parallel_tool_calls: false,
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('tool_calls');
+      const calls = r.choices[0].message.tool_calls as OpenAI.ChatCompletionMessageFunctionToolCall[];
+      expect(calls.map((c) => c.function.name)).toEqual(['get_weather']);
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') expect(body.parallel_tool_calls).toBe(false);
+      if (kind === 'anthropic') expect(body.tool_choice).toMatchObject({ disable_parallel_tool_use: true });
+
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model,
+          messages,
+          tools: [WEATHER, TIME],
+          parallel_tool_calls: false,
+          stream: true,
+        }),
+      );
+      expectValidChunks(chunks);
+      const indexes = new Set(chunks.flatMap((c) => (c.choices[0]?.delta?.tool_calls ?? []).map((d) => d.index)));
+      expect([...indexes]).toEqual([0]);
+    });
+
     it('answers valid JSON in json_object mode', async () => {
       const r = await client.chat.completions.create({
         model,
@@ -334,6 +453,42 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(Number.isInteger(obj.population)).toBe(true);
       expect(typeof obj.capital).toBe('boolean');
       expect(r.choices[0].message.parsed).toEqual(obj);
+    });
+
+    it.each([
+      ['json_object', { type: 'json_object' as const }],
+      [
+        'json_schema',
+        {
+          type: 'json_schema' as const,
+          json_schema: {
+            name: 'city_info',
+            strict: true,
+            schema: {
+              type: 'object',
+              properties: { city: { type: 'string' }, population: { type: 'integer' } },
+              required: ['city', 'population'],
+              additionalProperties: false,
+            },
+          },
+        },
+      ],
+    ])('streams JSON mode (%s): the content deltas join into the JSON, no tool call shows', async (_label, format) => {
+      const messages = [{ role: 'user' as const, content: 'Describe Lyon as JSON please' }];
+      const json = await client.chat.completions.create({ model, messages, response_format: format });
+      const chunks = await collect(
+        await client.chat.completions.create({ model, messages, response_format: format, stream: true }),
+      );
+      expectValidChunks(chunks);
+      const text = contentOf(chunks);
+      expect(text).toBe(json.choices[0].message.content);
+      const obj = JSON.parse(text) as Record<string, unknown>;
+      expect(typeof obj).toBe('object');
+      if (format.type === 'json_schema') expect(Object.keys(obj).sort()).toEqual(['city', 'population']);
+      expect(chunks.some((c) => c.choices[0]?.delta?.tool_calls)).toBe(false);
+      expect(chunks.filter((c) => c.choices[0]?.finish_reason).map((c) => c.choices[0].finish_reason)).toEqual([
+        'stop',
+      ]);
     });
 
     it.each([
@@ -419,6 +574,49 @@ describe('chat completions through the OpenAI SDK', () => {
       expect(r.usage!.completion_tokens).toBe(3);
     });
 
+    it("stops at max_completion_tokens, sent under the upstream's own name for it", async () => {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Tell me a long story' }],
+        max_completion_tokens: 3,
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(r.choices[0].finish_reason).toBe('length');
+      expect(r.choices[0].message.content).toBe('Demo reply to');
+      const body = lastUpstream(stack).body;
+      if (kind === 'openai') {
+        expect(body.max_completion_tokens).toBe(3);
+        expect(body).not.toHaveProperty('max_tokens');
+      }
+      if (kind === 'anthropic') expect(body.max_tokens).toBe(3);
+      if (kind === 'gemini') expect(body.generationConfig.maxOutputTokens).toBe(3);
+    });
+
+    it('caps the output of a low balance, as max_completion_tokens on openai-kind routes (never max_tokens)', async () => {
+      const poor = new OpenAI({
+        baseURL: `${stack.url}/v1`,
+        apiKey: (await sdkTenant(stack, '0.001')).key,
+        maxRetries: 0,
+      });
+      const r = await poor.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'Hello on a budget' }],
+      });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      const body = lastUpstream(stack).body;
+      // 0.001 pays for fewer output tokens than the model's maximum (16384 and up): the cap is set
+      const cap: unknown =
+        kind === 'openai'
+          ? body.max_completion_tokens
+          : kind === 'anthropic'
+            ? body.max_tokens
+            : body.generationConfig?.maxOutputTokens;
+      expect(cap).toEqual(expect.any(Number));
+      expect(cap as number).toBeGreaterThan(0);
+      expect(cap as number).toBeLessThan(16384);
+      if (kind === 'openai') expect(body).not.toHaveProperty('max_tokens');
+    });
+
     it('stops a stream at max_tokens with finish_reason length', async () => {
       const chunks = await collect(
         await client.chat.completions.create({
@@ -473,6 +671,47 @@ describe('chat completions through the OpenAI SDK', () => {
         [1, 'stop'],
       ]);
       expect(chunks.at(-1)!.usage!.completion_tokens).toBe(24);
+    });
+
+    it('returns two choices with n=2 on the gemini kind (candidateCount), streamed too', async () => {
+      const messages = [{ role: 'user' as const, content: 'Give me two options' }];
+      const r = await client.chat.completions.create({ model: 'gemini-3-flash', n: 2, messages });
+      expect(specErrors('CreateChatCompletionResponse', r)).toEqual([]);
+      expect(lastUpstream(stack).body.generationConfig.candidateCount).toBe(2);
+      expect(r.choices.map((c) => c.index)).toEqual([0, 1]);
+      expect(r.choices[0].message.content).toMatch(/^Demo reply to "Give me two options": alpha/);
+      expect(r.choices[1].message.content).toMatch(/^Demo reply to "Give me two options": bravo/);
+      expect(r.usage!.completion_tokens).toBe(24);
+
+      const chunks = await collect(
+        await client.chat.completions.create({
+          model: 'gemini-3-flash',
+          n: 2,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expectValidChunks(chunks);
+      const text = (i: number) =>
+        chunks.flatMap((c) => c.choices.filter((ch) => ch.index === i).map((ch) => ch.delta.content ?? '')).join('');
+      expect(text(0)).toBe(r.choices[0].message.content);
+      expect(text(1)).toBe(r.choices[1].message.content);
+      expect(chunks.at(-1)!.usage!.completion_tokens).toBe(24);
+    });
+
+    it('refuses n=2 with 400 bad_request naming n on a model whose route has supports_n false', async () => {
+      const before = stack.upstream.requests.length;
+      const e = await apiError(
+        client.chat.completions.create({
+          model: 'deepseek-v3.2',
+          n: 2,
+          messages: [{ role: 'user', content: 'Give me two options' }],
+        }),
+      );
+      expect(e.status).toBe(400);
+      expect(e.error).toMatchObject({ code: 'bad_request', param: 'n' });
+      expect(stack.upstream.requests.length).toBe(before);
     });
 
     it('refuses n=2 on the anthropic kind with 400 bad_request naming n', async () => {

@@ -1,14 +1,21 @@
 // Routing against real failing upstreams (test/fixtures/catalogs/routing.yaml): fallbacks on 503, 429,
-// timeouts, connect errors and malformed answers before the first byte; priorities and weights; no
-// fallback on the upstream's own 400; 502/504 when everything fails, with messages that never name the
-// upstream; mid-stream drops charged for what was delivered; a vanished client aborts the upstream.
+// timeouts, connect errors, malformed answers and stream errors before the first content, on every kind
+// and on /v1/embeddings; priorities and weights; no fallback on the upstream's own 400; 502/504 when
+// everything fails, with messages that never name the upstream (leaky upstream texts included);
+// mid-stream drops and clean truncations charged for what was delivered; a vanished client aborts the
+// upstream on every kind and capability; Gemini embeddings metered with the tokenizer.
 import { join } from 'node:path';
+import OpenAI from 'openai';
+import { countText } from '@switchyard/completions';
+import { specErrors } from './helpers/sdk-setup';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 import type { RecordedRequest } from '../../tools/demo-upstream';
 
 const CATALOG = join(__dirname, '../fixtures/catalogs/routing.yaml');
 const UPSTREAM_KEY = 'sk-upstream-openai-secret';
+/** the key of the leaky providers: no sanitizer pattern recognises it, only the route's own redaction */
+const ROUTE_KEY = 'route-key-plain-7f3a';
 
 interface Answer {
   status: number;
@@ -16,6 +23,11 @@ interface Answer {
   text: string;
   json: any;
   ms: number;
+}
+
+/** Which dialect the demo upstream answered a path in. */
+function seenProvider(path: string): string {
+  return path.includes('/v1beta/') ? 'gemini' : path.includes('/v1/messages') ? 'anthropic' : 'openai';
 }
 
 /** 10^-9 currency units from a decimal string ("4.999970000" -> 4999970000n). */
@@ -37,6 +49,8 @@ async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 
 describe('routing: fallbacks, priorities, upstream failures', () => {
   let stack: TestStack;
   let t: Tenant;
+  /** the official client, for the suites that read what an SDK user gets */
+  let client: OpenAI;
   /** every error message a client saw, checked at the end for upstream secrets and addresses */
   const clientErrors: string[] = [];
 
@@ -88,6 +102,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
     stack = await startStack({ catalogFile: CATALOG });
     const admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     t = await createTenant(admin, { credit: '10.00', key: { rpm: 10_000 } });
+    client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: t.key, maxRetries: 0 });
   });
   afterAll(() => stack.close());
 
@@ -185,6 +200,94 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
         .join('');
       expect(content).toContain(`Demo reply to "hello ${model}"`);
     });
+
+    it.each([
+      ['an error event right after the role chunk', 'primary-stream-error', '/_k/error_after=0/v1/chat/completions'],
+      [
+        'an overloaded_error right after message_start',
+        'primary-stream-error-anthropic',
+        '/_k/error_after=0/v1/messages',
+      ],
+      ['an error event first', 'primary-stream-error-gemini', '/_k/error_after=0/v1beta/'],
+      ['a clean end right after the role chunk', 'primary-stream-cut', '/_k/end_after=0/v1/chat/completions'],
+    ])('a stream with %s has sent no answer yet: it falls back', async (_why, model, failedPath) => {
+      const m = mark();
+      const a = await chat(model, { stream: true });
+      expect(a.status).toBe(200);
+      expect(a.headers.get('x-model-used')).toBe('backup');
+      expect(a.headers.get('x-fallback-from')).toBe(model);
+      expect(a.text).not.toContain('"error"');
+      expect(a.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      // one role chunk only: the failed route's was never sent
+      expect(a.text.match(/"role":"assistant"/g)).toHaveLength(1);
+      const seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(seen[0].path.startsWith(failedPath)).toBe(true);
+      expect(seen[0].finished).toBe(true); // the failing upstream did send its event and end
+      expect(upstreamModel(seen[1])).toBe('backup-upstream');
+    });
+  });
+
+  describe('fallbacks on every kind and on /v1/embeddings, through the official client', () => {
+    it.each([
+      [
+        'an overloaded anthropic route (529)',
+        'primary-anthropic-529',
+        'steady-anthropic',
+        '/_k/status=529/v1/messages',
+      ],
+      ['an unavailable gemini route (503)', 'primary-gemini-503', 'steady-gemini', '/_k/status=503/v1beta/models/'],
+    ])('%s falls back, streamed or not', async (_why, model, fallback, failedPath) => {
+      const messages = [{ role: 'user' as const, content: `hello ${model}` }];
+      let m = mark();
+      const { data, response } = await client.chat.completions.create({ model, messages }).withResponse();
+      expect(specErrors('CreateChatCompletionResponse', data)).toEqual([]);
+      expect(data.model).toBe(model);
+      expect(data.choices[0].message.content).toContain(`Demo reply to "hello ${model}"`);
+      expect(response.headers.get('x-model-used')).toBe(fallback);
+      expect(response.headers.get('x-fallback-from')).toBe(model);
+      expect(response.headers.get('x-fallback-depth')).toBe('1');
+      let seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(seen[0].path.startsWith(failedPath)).toBe(true);
+      // the failing route and the fallback's both went through this kind's adapter
+      expect(seen.map((r) => r.provider)).toEqual([seenProvider(failedPath), seenProvider(failedPath)]);
+
+      m = mark();
+      const { data: stream, response: streamed } = await client.chat.completions
+        .create({ model, messages, stream: true })
+        .withResponse();
+      expect(streamed.headers.get('x-model-used')).toBe(fallback);
+      expect(streamed.headers.get('x-fallback-from')).toBe(model);
+      const chunks: OpenAI.ChatCompletionChunk[] = [];
+      for await (const c of stream) chunks.push(c);
+      for (const c of chunks) expect(specErrors('CreateChatCompletionStreamResponse', c)).toEqual([]);
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe(data.choices[0].message.content);
+      seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(seen[0].path.startsWith(failedPath)).toBe(true);
+    });
+
+    it.each([
+      ['an openai', 'embed-primary-503', '/_k/status=503/v1/embeddings'],
+      ['a gemini', 'embed-primary-503-gemini', '/_k/status=503/v1beta/models/gemini-embedding-001:batchEmbedContents'],
+    ])('/v1/embeddings falls back from %s route that fails', async (_kind, model, failedPath) => {
+      const m = mark();
+      const { data, response } = await client.embeddings
+        .create({ model, input: ['fall back please', 'twice'], encoding_format: 'float' })
+        .withResponse();
+      expect(specErrors('CreateEmbeddingResponse', data)).toEqual([]);
+      expect(data.model).toBe(model);
+      expect(data.data.map((d) => d.embedding.length)).toEqual([1536, 1536]);
+      expect(response.headers.get('x-model-used')).toBe('embed-steady');
+      expect(response.headers.get('x-fallback-from')).toBe(model);
+      expect(response.headers.get('x-fallback-depth')).toBe('1');
+      expect(nano(response.headers.get('x-credits-used')!)).toBe(20n * BigInt(data.usage.prompt_tokens));
+      expect(since(m).map((r) => [r.path, r.provider])).toEqual([
+        [failedPath, seenProvider(failedPath)],
+        ['/v1/embeddings', 'openai'],
+      ]);
+    });
   });
 
   describe('route order', () => {
@@ -279,11 +382,39 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(s.json.error.code).toBe('upstream_timeout');
     });
 
+    it.each(['leaky-400', 'leaky-400-anthropic', 'leaky-400-gemini'])(
+      "an upstream 400 whose text names its key, host and internal URLs (%s): the client gets the message's sense, none of them",
+      async (model) => {
+        const a = await chat(model);
+        expect(a.status).toBe(400);
+        expect(a.json.error.code).toBe('bad_request');
+        expect(a.json.error.message).toContain('simulated error 400');
+        // the demo did leak: the gateway is what stops it
+        const sent = stack.upstream.requests.at(-1)!;
+        expect(sent.knobs.leaky_error).toBe(true);
+      },
+    );
+
+    it.each(['leaky-stream', 'leaky-stream-anthropic', 'leaky-stream-gemini'])(
+      'a mid-stream error event with a leaky text (%s) reaches the client scrubbed',
+      async (model) => {
+        const a = await chat(model, { stream: true });
+        expect(a.status).toBe(200);
+        const last = a.text.trimEnd().split('\n\n').at(-1)!;
+        const error = (JSON.parse(last.slice(6)) as { error: { code: string; message: string } }).error;
+        expect(error.code).toBe('upstream_error');
+        expect(error.message).toContain('simulated stream error');
+      },
+    );
+
     it('error messages never contain the upstream key, host, port or URL', async () => {
       const u = new URL(stack.upstream.url);
-      expect(clientErrors.length).toBeGreaterThanOrEqual(5);
+      expect(clientErrors.length).toBeGreaterThanOrEqual(11);
+      expect(clientErrors.filter((t) => t.includes('simulated')).length).toBeGreaterThanOrEqual(6);
       for (const text of clientErrors) {
         expect(text).not.toContain(UPSTREAM_KEY);
+        expect(text).not.toContain(ROUTE_KEY);
+        expect(text).not.toMatch(/vllm-gpu-3|8000|mycompany|AKIA|internal\/auth|\?key=/);
         expect(text).not.toContain(stack.upstream.url);
         expect(text).not.toContain(u.host);
         expect(text).not.toContain(u.hostname);
@@ -329,6 +460,37 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       });
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
     });
+
+    it.each(['steady', 'steady-anthropic', 'steady-gemini'])(
+      'a stream the upstream ends cleanly but early (%s) is no answer: an error event, no [DONE], what was delivered charged',
+      async (model) => {
+        const requestId = `clean-cut-${model}`;
+        const a = await chat(model, { stream: true, content: 'cut me short [[demo: end_after=3]]', requestId });
+        expect(a.status).toBe(200);
+        expect(a.text).not.toContain('[DONE]');
+        const frames = a.text.split('\n\n').filter((f) => f.startsWith('data: '));
+        const error = (JSON.parse(frames.at(-1)!.slice(6)) as { error: { code: string; message: string } }).error;
+        expect(error).toMatchObject({ code: 'upstream_error', message: expect.stringMatching(/ended before/) });
+        const chunks = frames.slice(0, -1).map(
+          (f) =>
+            JSON.parse(f.slice(6)) as {
+              choices: Array<{ delta: { content?: string }; finish_reason: string | null }>;
+            },
+        );
+        expect(chunks.flatMap((c) => c.choices.map((ch) => ch.delta.content ?? '')).join('')).toMatch(/^Demo reply/);
+        expect(chunks.every((c) => c.choices.every((ch) => ch.finish_reason === null))).toBe(true);
+        const row = await waitFor(async () => {
+          const r: Array<{ output_tokens: number; cost: string; error_code: string | null }> = await stack.db.query(
+            'SELECT output_tokens, cost, error_code FROM usage_log WHERE request_id = $1',
+            [requestId],
+          );
+          return r[0];
+        });
+        expect(row.error_code).toBe('upstream_error');
+        expect(row.output_tokens).toBeGreaterThan(0);
+        expect(BigInt(row.cost)).toBeGreaterThan(0n);
+      },
+    );
 
     it('a client that disconnects mid-stream aborts the upstream request at once; the hold is settled', async () => {
       const before = await settled();
@@ -387,6 +549,95 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       const after = await wallet();
       expect(nano(after.held)).toBe(0n);
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
+    });
+  });
+
+  describe('a client that leaves aborts the upstream request at once, on every kind and capability', () => {
+    /** The demo's record of the request whose body carries `marker`, on arrival and on abort. */
+    const upstreamEvent = (event: 'request' | 'aborted', marker: string) =>
+      new Promise<{ r: RecordedRequest; at: number }>((resolve) => {
+        const on = (r: RecordedRequest) => {
+          if (!JSON.stringify(r.body ?? '').includes(marker)) return;
+          stack.upstream.events.off(event, on);
+          resolve({ r, at: Date.now() });
+        };
+        stack.upstream.events.on(event, on);
+      });
+
+    it.each([
+      ['chat stream', 'steady'],
+      ['chat stream', 'steady-anthropic'],
+      ['chat stream', 'steady-gemini'],
+      ['chat', 'steady'],
+      ['chat', 'steady-anthropic'],
+      ['chat', 'steady-gemini'],
+      ['embeddings', 'embed-steady'],
+      ['embeddings', 'embed-gemini'],
+    ])('%s on %s', async (what, model) => {
+      const before = await settled();
+      const marker = `leaving-${what.replace(' ', '-')}-${model}`;
+      const arrived = upstreamEvent('request', marker);
+      const aborted = upstreamEvent('aborted', marker);
+      const ac = new AbortController();
+      let pending: Promise<unknown> | undefined;
+      if (what === 'chat stream') {
+        const stream = await client.chat.completions.create(
+          { model, stream: true, messages: [{ role: 'user', content: `${marker} [[demo: tps=5, tokens=100]]` }] },
+          { signal: ac.signal },
+        );
+        // leaving the loop ends the SDK's request as well; ac.abort() below is then a no-op
+        let words = 0;
+        for await (const c of stream) if (c.choices[0]?.delta?.content && ++words === 3) break;
+      } else {
+        // the upstream never answers: only the client's leaving can end the request
+        const text = `${marker} [[demo: hang]]`;
+        pending = (
+          what === 'chat'
+            ? client.chat.completions.create(
+                { model, messages: [{ role: 'user', content: text }] },
+                { signal: ac.signal },
+              )
+            : client.embeddings.create({ model, input: text }, { signal: ac.signal })
+        ).catch((e: unknown) => e);
+        await arrived;
+      }
+      const leftAt = Date.now();
+      ac.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const seen = await Promise.race([aborted, new Promise<null>((r) => (timer = setTimeout(() => r(null), 1500)))]);
+      clearTimeout(timer);
+      expect(seen).not.toBeNull();
+      expect(seen!.at - leftAt).toBeLessThan(1000);
+      expect(seen!.r).toMatchObject({ aborted: true, finished: false });
+      if (pending) expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+
+      // nothing stays held; a stream pays for the words it produced, a request that produced nothing pays nothing
+      const after = await settled();
+      if (what === 'chat stream') expect(nano(before.balance) - nano(after.balance)).toBeGreaterThan(0n);
+      else expect(after.balance).toBe(before.balance);
+    });
+  });
+
+  describe('embeddings', () => {
+    it('a Gemini embedding reports no usage: the gateway counts with its tokenizer, not characters / 4', async () => {
+      const input = 'The quick brown fox'; // 19 characters (an estimate of 5), 4 tokens
+      const { data, response } = await client.embeddings
+        .create({ model: 'embed-gemini', input, encoding_format: 'float' })
+        .withResponse();
+      expect(specErrors('CreateEmbeddingResponse', data)).toEqual([]);
+      expect(stack.upstream.requests.at(-1)!.path).toContain(':batchEmbedContents');
+      expect(data.data[0].embedding).toHaveLength(3072);
+      expect(data.usage).toEqual({ prompt_tokens: countText(input), total_tokens: countText(input) });
+      expect(data.usage.prompt_tokens).toBe(4);
+      // 0.15 per Mtok = 150 units of 10^-9 per token
+      expect(nano(response.headers.get('x-credits-used')!)).toBe(150n * 4n);
+
+      const many = await client.embeddings.create({
+        model: 'embed-gemini',
+        input: ['first input here', 'and a second'],
+        encoding_format: 'float',
+      });
+      expect(many.usage.prompt_tokens).toBe(countText('first input here') + countText('and a second'));
     });
   });
 });

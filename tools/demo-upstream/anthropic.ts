@@ -23,6 +23,9 @@ export const anthropicDialect: Dialect = {
     error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message },
   }),
   garbageEvent: 'event: content_block_delta\ndata: {"this is": not json\n\n',
+  // what Anthropic sends when it is overloaded after the stream began
+  streamError: (message) =>
+    `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message } })}\n\n`,
   requestIdHeader: 'request-id',
 };
 

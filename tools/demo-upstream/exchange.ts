@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FailCounters, mergeKnobs, readDirective } from './knobs';
+import { header } from './route';
 import type { DemoKnobs, DemoProvider, RecordedRequest } from './types';
 
 /** How one provider speaks: auth, error envelope, and what a broken stream event looks like. */
@@ -12,6 +13,8 @@ export interface Dialect {
   errorBody(status: number, message: string, param?: string | null): unknown;
   /** an SSE frame that is not this provider's shape (knob `malformed`) */
   garbageEvent: string;
+  /** the provider's in-stream error event (knob `error_after`) */
+  streamError(message: string): string;
   /** the response header that carries a request id, as the provider names it */
   requestIdHeader: string;
 }
@@ -88,7 +91,7 @@ export class Exchange {
     const failKey = `${this.deps.prefixRaw}|${directive.raw}`;
     if (this.deps.failCounters.shouldFail(failKey, this.knobs)) {
       if (!(await this.sleep(this.knobs.latency_ms))) return false;
-      this.error(this.knobs.status ?? 500, `Demo upstream: simulated error ${this.knobs.status}`);
+      this.error(this.knobs.status ?? 500, this.failureMessage(`simulated error ${this.knobs.status}`));
       return false;
     }
     if (!stream && !(await this.sleep(this.knobs.latency_ms))) return false;
@@ -105,6 +108,22 @@ export class Exchange {
     return !this.abort.signal.aborted;
   }
 
+  /**
+   * The text of a simulated failure. With `leaky_error` it is written as careless upstreams write theirs:
+   * the key the caller presented, this server's own address, an internal URL, a private host and port,
+   * another deployment's hostname and a cloud access key id (the gateway must pass none of it on).
+   */
+  failureMessage(what: string): string {
+    if (!this.knobs.leaky_error) return `Demo upstream: ${what}`;
+    const host = header(this.req, 'host') || '127.0.0.1';
+    const key = presentedKey(this.req, this.query) || 'no-key';
+    return (
+      `Demo upstream: ${what} at ${host} for key ${key}; ` +
+      `auth said no at http://${host}/internal/auth?key=${key} ` +
+      `and the pool vllm-gpu-3:8000 behind api.mycompany.co.uk is down (AKIAIOSFODNN7EXAMPLE)`
+    );
+  }
+
   json(status: number, value: unknown): void {
     this.send(status, JSON.stringify(value), 'application/json');
   }
@@ -118,13 +137,16 @@ export class Exchange {
    * (Gemini's non-SSE stream is a JSON array sent the same way, hence `contentType`.)
    */
   async stream(frames: StreamFrame[], contentType = SSE_HEADERS['content-type']): Promise<void> {
-    const { latency_ms, ttft_ms, tps, drop_after } = this.knobs;
+    const { latency_ms, ttft_ms, tps, drop_after, error_after, end_after } = this.knobs;
     if (!(await this.sleep(latency_ms))) return;
     const headers = { ...SSE_HEADERS, 'content-type': contentType, [this.dialect.requestIdHeader]: this.requestId };
     this.res.writeHead(200, headers);
     const gap = tps && tps > 0 ? 1000 / tps : 0;
-    const dropAt = drop_after === undefined ? -1 : Math.floor(drop_after);
-    if (!ttft_ms && gap === 0 && dropAt < 0) {
+    const at = (n: number | undefined) => (n === undefined ? -1 : Math.floor(n));
+    const dropAt = at(drop_after);
+    const errorAt = at(error_after);
+    const endAt = at(end_after);
+    if (!ttft_ms && gap === 0 && dropAt < 0 && errorAt < 0 && endAt < 0) {
       // the benchmark path: headers and body in one write, no timers
       this.finish(frames.map((f) => f.frame).join(''));
       return;
@@ -135,6 +157,10 @@ export class Exchange {
     let flushed: Promise<void> = Promise.resolve();
     for (const f of frames) {
       if (f.content && sent === dropAt) return this.drop(flushed);
+      if (f.content && sent === errorAt) {
+        return this.finish(this.dialect.streamError(this.failureMessage(`simulated stream error after ${sent}`)));
+      }
+      if (f.content && sent === endAt) return this.finish('');
       if (f.content && sent > 0 && gap > 0 && !(await this.sleep(gap))) return;
       if (this.abort.signal.aborted) return;
       flushed = new Promise((resolve) => this.res.write(f.frame, () => resolve()));
@@ -180,4 +206,10 @@ export class Exchange {
       return false;
     }
   }
+}
+
+/** The API key a request carries, whichever way its provider takes it. */
+function presentedKey(req: IncomingMessage, query: URLSearchParams): string {
+  const bearer = /^Bearer\s+(\S+)/i.exec(header(req, 'authorization'));
+  return bearer?.[1] ?? (header(req, 'x-api-key') || header(req, 'x-goog-api-key') || query.get('key') || '');
 }

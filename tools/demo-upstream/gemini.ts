@@ -28,6 +28,7 @@ export const geminiDialect: Dialect = {
     },
   }),
   garbageEvent: 'data: {"this is": not json\r\n\r\n',
+  streamError: (message) => `data: ${JSON.stringify({ error: { code: 503, message, status: 'UNAVAILABLE' } })}\r\n\r\n`,
   requestIdHeader: 'x-request-id',
 };
 

@@ -108,6 +108,71 @@ describe('demo upstream: knobs', () => {
     expect(up.requests[0]).toMatchObject({ aborted: false, finished: false });
   });
 
+  it("sends the provider's in-stream error event after error_after content chunks", async () => {
+    const openai = await postJson(chatUrl, ask('[[demo: error_after=2]]', { stream: true }), AUTH);
+    const events = sseJson<{ choices?: Array<{ delta: { content?: string } }>; error?: { message: string } }>(
+      openai.text,
+    );
+    expect(events.filter((e) => e.choices?.[0].delta.content).map((e) => e.choices![0].delta.content)).toEqual([
+      'Demo',
+      ' reply:',
+    ]);
+    expect(events.at(-1)!.error).toMatchObject({ type: 'server_error', message: expect.stringContaining('after 2') });
+    expect(openai.text).not.toContain('[DONE]');
+
+    const anthropic = await postJson(
+      `${up.url}/_k/error_after=0/v1/messages`,
+      { model: 'c', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x' }] },
+      { 'x-api-key': 'k' },
+    );
+    const types = sseJson<{ type: string; error?: { type: string } }>(anthropic.text);
+    // right after message_start: the block opened, nothing in it yet
+    expect(types.map((e) => e.type)).toEqual(['message_start', 'content_block_start', 'ping', 'error']);
+    expect(types.at(-1)!.error!.type).toBe('overloaded_error');
+
+    const gemini = await postJson(`${up.url}/_k/error_after=1/v1beta/models/g:streamGenerateContent?alt=sse&key=k`, {
+      contents: [{ parts: [{ text: 'x' }] }],
+    });
+    const chunks = sseJson<{ candidates?: unknown[]; error?: { status: string } }>(gemini.text);
+    expect(chunks).toHaveLength(2);
+    expect(chunks[1].error!.status).toBe('UNAVAILABLE');
+    expect(up.requests.every((r) => r.finished && !r.aborted)).toBe(true);
+  });
+
+  it('ends a stream cleanly after end_after content chunks: no finish, no usage, no [DONE]', async () => {
+    const res = await postJson(
+      chatUrl,
+      ask('[[demo: end_after=2]]', { stream: true, stream_options: { include_usage: true } }),
+      AUTH,
+    );
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('[DONE]');
+    const chunks = sseJson<{ choices: Array<{ finish_reason: string | null }>; usage?: unknown }>(res.text);
+    expect(chunks).toHaveLength(3); // the role chunk and two words
+    expect(chunks.every((c) => c.choices[0].finish_reason === null && !c.usage)).toBe(true);
+    expect(up.requests[0]).toMatchObject({ aborted: false, finished: true });
+  });
+
+  it('writes leaky error texts with leaky_error: the presented key, its own address, internal URLs', async () => {
+    const res = await postJson(`${up.url}/_k/status=400,leaky_error/v1/chat/completions`, ask('x'), {
+      authorization: 'Bearer route-key-1234',
+    });
+    expect(res.status).toBe(400);
+    const message = res.json().error.message as string;
+    const host = new URL(up.url).host;
+    for (const leak of ['route-key-1234', host, `http://${host}/internal/auth`, 'vllm-gpu-3:8000', 'AKIA'])
+      expect(message).toContain(leak);
+    const stream = await postJson(
+      `${up.url}/_k/leaky_error/v1/messages`,
+      { model: 'c', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'x [[demo: error_after=1]]' }] },
+      { 'x-api-key': 'anthropic-route-key' },
+    );
+    expect(stream.text).toContain('anthropic-route-key');
+    // without the knob, the text says nothing about anyone
+    const plain = await postJson(`${up.url}/_k/status=400/v1/chat/completions`, ask('x'), AUTH);
+    expect(plain.json().error.message).toBe('Demo upstream: simulated error 400');
+  });
+
   it('omits usage with no_usage, in JSON and in streams', async () => {
     const body = (await postJson(chatUrl, ask('[[demo: no_usage]]'), AUTH)).json();
     expect(body.usage).toBeUndefined();

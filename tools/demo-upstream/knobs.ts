@@ -2,8 +2,18 @@
 // directive in the last user message, merged as defaults < prefix < directive.
 import type { DemoKnobs } from './types';
 
-const NUMERIC = ['latency_ms', 'ttft_ms', 'tps', 'tokens', 'status', 'fail_count', 'drop_after'] as const;
-const BOOLEAN = ['no_usage', 'hang', 'malformed', 'parallel'] as const;
+const NUMERIC = [
+  'latency_ms',
+  'ttft_ms',
+  'tps',
+  'tokens',
+  'status',
+  'fail_count',
+  'drop_after',
+  'error_after',
+  'end_after',
+] as const;
+const BOOLEAN = ['no_usage', 'hang', 'malformed', 'parallel', 'leaky_error'] as const;
 type NumericKnob = (typeof NUMERIC)[number];
 type BooleanKnob = (typeof BOOLEAN)[number];
 

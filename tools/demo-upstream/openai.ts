@@ -22,6 +22,7 @@ export const openaiDialect: Dialect = {
     return { error: { message, type, param, code } };
   },
   garbageEvent: 'data: {"this is": not json\n\n',
+  streamError: (message) => sseData({ error: { message, type: 'server_error', param: null, code: null } }),
   requestIdHeader: 'x-request-id',
 };
 

@@ -17,6 +17,12 @@ export interface DemoKnobs {
   fail_count?: number;
   /** stream: destroy the socket after N content events */
   drop_after?: number;
+  /** stream: after N content events, send the provider's in-stream error event and end the response */
+  error_after?: number;
+  /** stream: after N content events, end the response cleanly, with no finish, usage or [DONE] */
+  end_after?: number;
+  /** error texts (status, error_after) name the caller's key, this server's address and internal URLs */
+  leaky_error?: boolean;
   /** omit usage from responses and streams */
   no_usage?: boolean;
   /** accept the request and never answer */

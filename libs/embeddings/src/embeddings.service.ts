@@ -20,8 +20,8 @@ import {
   servedHeaders,
   validateBody,
 } from '@switchyard/pipeline';
-import { countText } from '@switchyard/completions';
 import { EmbeddingsDto } from './embeddings.dto';
+import { embeddingUsage } from './embedding-usage';
 
 @Injectable()
 export class EmbeddingsService {
@@ -83,16 +83,11 @@ export class EmbeddingsService {
     try {
       const served = await this.router.embeddings(emb, adm.attempts, { model: emb.model }, clientSignal(res));
       const r = served.response;
-      if (!r.usage.prompt_tokens) {
-        const n =
-          typeof emb.input === 'string'
-            ? countText(emb.input)
-            : (emb.input as unknown[]).reduce<number>((s, x) => s + (typeof x === 'string' ? countText(x) : 1), 0);
-        r.usage = { prompt_tokens: n, total_tokens: n };
-      }
+      const usage = embeddingUsage(emb, r.usage);
+      r.usage = usage;
       markServed(call, served.attempt);
       const cost = await this.pipeline.finish(adm, served.attempt.model, {
-        inputTokens: r.usage.prompt_tokens,
+        inputTokens: usage.prompt_tokens,
         outputTokens: 0,
       });
       await replyJson(

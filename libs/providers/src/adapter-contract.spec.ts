@@ -6,6 +6,7 @@ import { createParser } from 'eventsource-parser';
 import { PROVIDER_ADAPTERS } from './registry';
 import type { ChatCompletionChunk, ProviderKind, SseEvent } from './types';
 import { UpstreamMalformedError } from './types';
+import { UpstreamStreamError } from './errors';
 
 const FIX = join(__dirname, '../../../test/fixtures');
 const json = (kind: string, f: string) => JSON.parse(readFileSync(join(FIX, kind, f), 'utf8')) as unknown;
@@ -15,6 +16,24 @@ const sse = (kind: string, f: string): SseEvent[] => {
   p.feed(readFileSync(join(FIX, kind, f), 'utf8'));
   return out;
 };
+
+/** A wire sample as sent by an upstream that reports no usage (the demo's no_usage, some self-hosted servers). */
+function withoutUsage(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutUsage);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => k !== 'usage' && k !== 'usageMetadata')
+      .map(([k, x]) => [k, withoutUsage(x)]),
+  );
+}
+const sseWithoutUsage = (kind: string, f: string): SseEvent[] =>
+  sse(kind, f).flatMap((e) => {
+    if (!e.data.startsWith('{')) return [e];
+    const data = withoutUsage(JSON.parse(e.data)) as { choices?: unknown[] };
+    // OpenAI's usage chunk (`choices: []`) is not sent at all
+    return Array.isArray(data.choices) && data.choices.length === 0 ? [] : [{ ...e, data: JSON.stringify(data) }];
+  });
 
 const SAMPLES: Record<
   ProviderKind,
@@ -90,6 +109,26 @@ describe.each(Object.keys(PROVIDER_ADAPTERS) as ProviderKind[])('adapter contrac
     expect(chunks.every((c) => c.model === 'alias-sent-by-client')).toBe(true);
     const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
     expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('reports no usage (rather than zeros) when the upstream sent none, so the gateway counts the tokens', () => {
+    const c = adapter.chat.fromUpstream(withoutUsage(json(kind, s.text)), ctx, meta);
+    expect(c.choices[0].finish_reason).toBe('stop');
+    expect(c.usage).toBeUndefined();
+    const m = adapter.chat.streamMapper(ctx, meta);
+    const chunks = [...sseWithoutUsage(kind, s.streamText).flatMap((e) => m.push(e)), ...m.end()];
+    expect(chunks.some((ch) => ch.choices.some((x) => x.finish_reason === 'stop'))).toBe(true);
+    expect(chunks.filter((ch) => ch.usage != null)).toEqual([]);
+  });
+
+  it('calls a stream that ends cleanly before its finish an upstream stream error (never a finished answer)', () => {
+    const events = sse(kind, s.streamText);
+    const probe = adapter.chat.streamMapper(ctx, meta);
+    const finishAt = events.findIndex((e) => probe.push(e).some((c) => c.choices.some((x) => x.finish_reason)));
+    expect(finishAt).toBeGreaterThan(0);
+    const cut = adapter.chat.streamMapper(ctx, meta);
+    events.slice(0, finishAt).forEach((e) => cut.push(e));
+    expect(() => cut.end()).toThrow(UpstreamStreamError);
   });
 
   it('streams tool calls as deltas with an index, the first carrying id and name', () => {

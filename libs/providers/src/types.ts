@@ -158,7 +158,8 @@ export interface EmbeddingResponse {
   object: 'list';
   data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
   model: string;
-  usage: { prompt_tokens: number; total_tokens: number };
+  /** what the upstream reported; adapters leave it out when it reported nothing (the gateway then counts) */
+  usage?: { prompt_tokens: number; total_tokens: number };
 }
 
 // ---------- the adapter contract ----------
@@ -231,6 +232,11 @@ export interface ChatStreamMapper {
 export interface ChatResultMeta {
   /** the model name to put in responses (the alias the client sent) */
   model: string;
+  /**
+   * false when the client sent parallel_tool_calls: false: an adapter whose upstream has no such option
+   * (Gemini) keeps the first tool call of each choice. The router sets it from the request.
+   */
+  parallelToolCalls?: boolean;
 }
 
 export interface ChatAdapter {

@@ -3,3 +3,5 @@ export * from './route-plan';
 export * from './adapter-context';
 export * from './upstream-router.service';
 export * from './routing.module';
+export * from './route-secrets';
+export * from './stream-commit';

@@ -14,6 +14,7 @@ import {
   EmbeddingResponse,
   PROVIDER_ADAPTERS,
   ProviderAdapter,
+  RouteTarget,
   TransportError,
   UpstreamCall,
   UpstreamMalformedError,
@@ -26,13 +27,15 @@ import {
 } from '@switchyard/providers';
 import { liveContext } from './adapter-context';
 import type { Attempt } from './route-plan';
+import { redactBodyForRoute, redactForRoute } from './route-secrets';
+import { readyToCommit } from './stream-commit';
 
 export interface Served {
   attempt: Attempt;
 }
 
 export interface ChatStream extends Served {
-  /** chunks already produced when the stream was accepted (at least one) */
+  /** chunks held back until the route committed: at least one, up to the first carrying part of the answer */
   first: ChatCompletionChunk[];
   /** the rest of the stream; throws GatewayError on an upstream failure mid-stream */
   rest: AsyncGenerator<ChatCompletionChunk[]>;
@@ -80,7 +83,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: false });
       const res = await this.send(a, call, signal, adapter.mapError);
       const body = await readBody(res.body);
-      return { attempt: a, completion: adapter.fromUpstream(body, liveContext, meta) };
+      return { attempt: a, completion: adapter.fromUpstream(body, liveContext, resultMeta(req, meta)) };
     });
   }
 
@@ -94,19 +97,22 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: true });
       const res = await this.send(a, call, signal, adapter.mapError);
-      const mapper = adapter.streamMapper(liveContext, meta);
+      const mapper = adapter.streamMapper(liveContext, resultMeta(req, meta));
       const events = sseEvents(res.body);
-      // Wait for the first chunk: until then, a failing stream can still fall back.
-      let first: ChatCompletionChunk[] = [];
+      // Hold chunks back until one carries part of the answer: until then nothing reached the client, and
+      // a failing stream (an error event right after Anthropic's message_start) can still fall back.
+      const first: ChatCompletionChunk[] = [];
+      let ended = false;
       try {
-        while (!first.length) {
+        while (!readyToCommit(first)) {
           const next = await events.next();
           if (next.done) {
-            first = mapper.end();
+            ended = true;
+            first.push(...mapper.end());
             if (!first.length) throw new UpstreamMalformedError('the stream ended before any chunk');
             break;
           }
-          first = mapper.push(next.value);
+          first.push(...mapper.push(next.value));
         }
       } catch (e) {
         res.body.destroy();
@@ -114,6 +120,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
       }
       const rest = (async function* (): AsyncGenerator<ChatCompletionChunk[]> {
         try {
+          if (ended) return;
           for await (const ev of { [Symbol.asyncIterator]: () => events }) {
             const out = mapper.push(ev);
             if (out.length) yield out;
@@ -122,7 +129,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
           if (tail.length) yield tail;
         } catch (e) {
           if (signal.aborted) throw new ClientGoneError();
-          throw midStreamError(e);
+          throw midStreamError(e, a.target);
         } finally {
           res.body.destroy();
         }
@@ -166,11 +173,14 @@ export class UpstreamRouter implements OnApplicationShutdown {
       return res;
     }
     this.observe(a, started, String(res.status));
-    const info = mapError(res.status, await readBody(res.body, 1024 * 1024).catch(() => ''));
+    const body = await readBody(res.body, 1024 * 1024).catch(() => '');
+    // the route's own key and address go before the adapter reads the body, and again from its message
+    const info = mapError(res.status, redactBodyForRoute(body, a.target));
+    const message = redactForRoute(info.message, a.target);
     // DESIGN.md: only connect errors, timeouts, 429 and 5xx move on to the next route; anything else the
     // adapter calls final (the request is wrong, or the upstream refused the gateway's credentials) ends here
-    if (!info.retryable || info.code === 'bad_request') throw new GatewayError(info.code, info.message);
-    throw new TransportError(info.code, info.message);
+    if (!info.retryable || info.code === 'bad_request') throw new GatewayError(info.code, message);
+    throw new TransportError(info.code, message);
   }
 
   private observe(a: Attempt, started: bigint, outcome: string): void {
@@ -203,7 +213,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
           requestError ??= new GatewayError('bad_request', e.message, e.param ?? null);
           continue;
         }
-        last = toFailure(e);
+        last = toFailure(e, a.target);
       }
     }
     if (requestError && !last) throw requestError;
@@ -212,20 +222,29 @@ export class UpstreamRouter implements OnApplicationShutdown {
   }
 }
 
+/** What the adapters' response transforms need to know of the request besides the model alias. */
+function resultMeta(req: ChatRequest, meta: ChatResultMeta): ChatResultMeta {
+  return req.parallel_tool_calls === false ? { ...meta, parallelToolCalls: false } : meta;
+}
+
 function withModel(req: ChatRequest, a: Attempt): ChatRequest {
   return a.depth === 0 ? req : { ...req, model: a.model.id };
 }
 
-function toFailure(e: unknown): Failure {
-  if (e instanceof TransportError) return { code: e.code, message: e.message };
-  if (e instanceof UpstreamMalformedError)
-    return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
-  if (e instanceof UpstreamStreamError) return { code: 'upstream_error', message: e.message };
-  return classifyTransportError(e);
+function toFailure(e: unknown, target?: RouteTarget): Failure {
+  const f = ((): Failure => {
+    if (e instanceof TransportError) return { code: e.code, message: e.message };
+    if (e instanceof UpstreamMalformedError)
+      return { code: 'upstream_error', message: 'the upstream provider answered something malformed' };
+    if (e instanceof UpstreamStreamError) return { code: 'upstream_error', message: e.message };
+    return classifyTransportError(e);
+  })();
+  // stream error events carry upstream text: the route's own key and address come out of it too
+  return target ? { code: f.code, message: redactForRoute(f.message, target) } : f;
 }
 
-/** A failure after the stream started, as a client-safe error (never an upstream address). */
-export function midStreamError(e: unknown): GatewayError {
-  const f = toFailure(e);
+/** A failure after the stream started, as a client-safe error (never an upstream key or address). */
+export function midStreamError(e: unknown, target?: RouteTarget): GatewayError {
+  const f = toFailure(e, target);
   return new GatewayError(f.code, f.message);
 }

@@ -67,8 +67,11 @@ export async function streamChat(i: StreamInput): Promise<void> {
         await out.write(`data: ${JSON.stringify(includeUsage ? { ...rest, usage: null } : rest)}\n\n`);
         continue;
       }
-      // as OpenAI does: with include_usage, every chunk before the last carries `usage: null`
-      await out.write(`data: ${JSON.stringify(includeUsage && c.usage === undefined ? { ...c, usage: null } : c)}\n\n`);
+      // as OpenAI does: with include_usage every chunk before the last carries `usage: null`; without it no
+      // chunk has the field, though the gateway always asks openai-kind upstreams for usage (the chunk is ours)
+      if (includeUsage) c.usage = null;
+      else if ('usage' in c) delete c.usage;
+      await out.write(`data: ${JSON.stringify(c)}\n\n`);
     }
   };
 

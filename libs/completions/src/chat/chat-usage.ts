@@ -5,6 +5,8 @@ import { countChatInput, countCompletionOutput } from '../token-count';
 
 export function meteredFrom(u: Usage | null | undefined): MeteredUsage | undefined {
   if (!u || typeof u.prompt_tokens !== 'number' || typeof u.completion_tokens !== 'number') return undefined;
+  // every prompt has tokens: all zeros is a server filling the field in, not a count (count instead)
+  if (u.prompt_tokens <= 0 && u.completion_tokens <= 0) return undefined;
   return {
     inputTokens: u.prompt_tokens,
     cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0,

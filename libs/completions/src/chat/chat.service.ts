@@ -126,11 +126,14 @@ export function checkModelServes(model: ResolvedModel, chat: ChatRequest): void 
 
 /**
  * The client gave no output limit: cap it at what the balance pays for, and give upstreams that need
- * one (Anthropic) the model's own maximum rather than an arbitrary default.
+ * one (Anthropic) the model's own maximum rather than an arbitrary default. The limit is set as
+ * max_completion_tokens, OpenAI's current field (its reasoning models refuse max_tokens); each adapter
+ * sends it under its upstream's name, and catalog quirks rename it for servers that only know max_tokens.
  */
 export function withOutputLimit(chat: ChatRequest, adm: Admission, model: ResolvedModel): ChatRequest {
   if (chat.max_completion_tokens != null || chat.max_tokens != null) return chat;
-  if (adm.outputCap !== null) return { ...chat, max_tokens: adm.outputCap };
-  if (adm.attempts.some((a) => a.target.kind === 'anthropic')) return { ...chat, max_tokens: maxOutputOf(model) };
+  if (adm.outputCap !== null) return { ...chat, max_completion_tokens: adm.outputCap };
+  if (adm.attempts.some((a) => a.target.kind === 'anthropic'))
+    return { ...chat, max_completion_tokens: maxOutputOf(model) };
   return chat;
 }

@@ -28,6 +28,12 @@ describe('anthropic fromUpstream', () => {
     expect(c.choices[0].finish_reason).toBe('stop');
   });
 
+  it('reports no usage when the upstream sent none or only part of it (the gateway counts instead)', () => {
+    const body = anthropicJson('message-text.json') as Record<string, unknown>;
+    expect(anthropicChat.fromUpstream({ ...body, usage: undefined }, testCtx(), meta).usage).toBeUndefined();
+    expect(anthropicChat.fromUpstream({ ...body, usage: { output_tokens: 9 } }, testCtx(), meta).usage).toBeUndefined();
+  });
+
   it('counts cache reads and writes as prompt tokens, and reads as cached_tokens', () => {
     const { usage } = fromFixture('message-text.json');
     expect(usage).toMatchObject({

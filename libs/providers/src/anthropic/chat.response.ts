@@ -37,8 +37,11 @@ export interface AnthropicTokenCounts {
  * Anthropic's input_tokens exclude cache reads and cache writes; OpenAI's prompt_tokens include every
  * prompt token, with cache reads as cached_tokens. Cache writes (billed higher by Anthropic) are kept
  * as prompt_tokens_details.cache_creation_tokens so that pricing can see them.
+ * Undefined unless both input and output counts came: zeros would bill nothing, while no usage makes
+ * the gateway count the tokens itself.
  */
-export function toUsage(u: AnthropicTokenCounts): Usage {
+export function toUsage(u: AnthropicTokenCounts): Usage | undefined {
+  if (typeof u.input_tokens !== 'number' || typeof u.output_tokens !== 'number') return undefined;
   const input = count(u.input_tokens);
   const cacheRead = count(u.cache_read_input_tokens);
   const cacheWrite = count(u.cache_creation_input_tokens);
@@ -105,7 +108,7 @@ export function fromUpstream(body: unknown, ctx: AdapterContext, meta: ChatResul
   const { text, toolCalls, json } = splitContent(body.content);
   // In JSON mode the answer is the tool input alone: any text around it would break JSON.parse(content).
   const content = json ?? (text !== '' || toolCalls.length === 0 ? text : null);
-  return {
+  const completion: ChatCompletion = {
     id: ctx.newId('chatcmpl'),
     object: 'chat.completion',
     created: Math.floor(ctx.now() / 1000),
@@ -123,6 +126,8 @@ export function fromUpstream(body: unknown, ctx: AdapterContext, meta: ChatResul
         logprobs: null,
       },
     ],
-    usage: toUsage(isRecord(body.usage) ? body.usage : {}),
   };
+  const usage = toUsage(isRecord(body.usage) ? body.usage : {});
+  if (usage) completion.usage = usage;
+  return completion;
 }

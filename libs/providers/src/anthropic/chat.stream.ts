@@ -1,5 +1,6 @@
 // Anthropic stream events -> OpenAI chat.completion.chunk objects, in OpenAI's order: role delta,
-// content / tool_call deltas, one chunk with finish_reason, then one usage chunk with `choices: []`.
+// content / tool_call deltas, one chunk with finish_reason, then one usage chunk with `choices: []` (when the
+// upstream reported usage).
 import type {
   AdapterContext,
   ChatCompletionChunk,
@@ -51,9 +52,11 @@ export function streamMapper(ctx: AdapterContext, meta: ChatResultMeta): ChatStr
     finished = true;
     return [...start(), chunk({}, reason)];
   };
-  const usageChunk = (): ChatCompletionChunk => {
+  /** The stream's last chunk: usage, when the upstream reported it (else the gateway counts). */
+  const usageChunk = (): ChatCompletionChunk[] => {
     done = true;
-    return { id, object: 'chat.completion.chunk', created, model: meta.model, choices: [], usage: toUsage(counts) };
+    const usage = toUsage(counts);
+    return usage ? [{ id, object: 'chat.completion.chunk', created, model: meta.model, choices: [], usage }] : [];
   };
   const recordUsage = (u: unknown): void => {
     if (!isRecord(u)) return;
@@ -131,7 +134,7 @@ export function streamMapper(ctx: AdapterContext, meta: ChatResultMeta): ChatStr
         return finish(toFinishReason(reason as AnthropicStopReason, toolIndexByBlock.size > 0));
       }
       case 'message_stop':
-        return [...finish(toolIndexByBlock.size > 0 ? 'tool_calls' : 'stop'), usageChunk()];
+        return [...finish(toolIndexByBlock.size > 0 ? 'tool_calls' : 'stop'), ...usageChunk()];
       case 'error': {
         const err = isRecord(data.error) ? data.error : {};
         const message = typeof err.message === 'string' ? sanitizeMessage(err.message) : '';
@@ -147,7 +150,7 @@ export function streamMapper(ctx: AdapterContext, meta: ChatResultMeta): ChatStr
     if (done) return [];
     // Without a stop reason the answer was cut off: the gateway must end the client's stream with an error.
     if (!finished) throw new UpstreamStreamError('the upstream stream ended before the response was complete');
-    return [usageChunk()];
+    return usageChunk();
   }
 
   return { push, end };

@@ -25,6 +25,14 @@ describe('gemini chat fromUpstream', () => {
     expect(c.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 });
   });
 
+  it('reports no usage when usageMetadata has no counts (proto3 zeros aside), so the gateway counts', () => {
+    const body = fixture('generate-text.json') as Record<string, unknown>;
+    expect(chatFromUpstream({ ...body, usageMetadata: undefined }, testContext(), meta).usage).toBeUndefined();
+    expect(chatFromUpstream({ ...body, usageMetadata: { totalTokenCount: 3 } }, testContext(), meta).usage).toBe(
+      undefined,
+    );
+  });
+
   it('maps a function call to tool_calls with a gateway id, JSON arguments and finish_reason tool_calls', () => {
     const c = fromFixture('generate-function-call.json');
     const choice = c.choices[0];
@@ -46,6 +54,15 @@ describe('gemini chat fromUpstream', () => {
       total_tokens: 148,
       completion_tokens_details: { reasoning_tokens: 54 },
     });
+  });
+
+  it('keeps the first function call only when the client sent parallel_tool_calls: false', () => {
+    const c = chatFromUpstream(fixture('generate-parallel-function-calls.json'), testContext(), {
+      ...meta,
+      parallelToolCalls: false,
+    });
+    expect(c.choices[0].message.tool_calls).toHaveLength(1);
+    expect(c.choices[0].finish_reason).toBe('tool_calls');
   });
 
   it('maps parallel function calls to several tool_calls next to the text', () => {

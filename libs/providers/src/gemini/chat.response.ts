@@ -33,8 +33,13 @@ export function mapFinishReason(reason: GeminiFinishReason, hasToolCalls: boolea
   return hasToolCalls ? 'tool_calls' : 'stop';
 }
 
-/** Thinking tokens are billed as output, so they count as completion tokens (and as reasoning_tokens). */
-export function mapUsage(meta: GeminiUsageMetadata): Usage {
+/**
+ * Thinking tokens are billed as output, so they count as completion tokens (and as reasoning_tokens).
+ * proto3 JSON leaves out zero counts, so a missing count is 0; but metadata with neither a prompt nor a
+ * candidates count reports nothing, and then the gateway counts the tokens itself.
+ */
+export function mapUsage(meta: GeminiUsageMetadata): Usage | undefined {
+  if (typeof meta.promptTokenCount !== 'number' && typeof meta.candidatesTokenCount !== 'number') return undefined;
   const prompt = (meta.promptTokenCount ?? 0) + (meta.toolUsePromptTokenCount ?? 0);
   const thoughts = meta.thoughtsTokenCount ?? 0;
   const completion = (meta.candidatesTokenCount ?? 0) + thoughts;
@@ -118,9 +123,11 @@ export function chatFromUpstream(body: unknown, ctx: AdapterContext, meta: ChatR
   const choices: ChatCompletion['choices'] = (response.candidates ?? []).map((candidate, position) => {
     const parts = candidate.content?.parts ?? [];
     const texts = parts.filter(isAnswerText).map((p) => p.text);
-    const toolCalls = parts.flatMap((p) =>
+    const calls = parts.flatMap((p) =>
       p.functionCall ? [toToolCall({ ...p, functionCall: p.functionCall }, ctx.newId('call'))] : [],
     );
+    // Gemini cannot be told to call one function at a time: parallel_tool_calls: false is kept here
+    const toolCalls = meta.parallelToolCalls === false ? calls.slice(0, 1) : calls;
     return {
       index: candidateIndex(candidate, position),
       message: {
@@ -149,6 +156,7 @@ export function chatFromUpstream(body: unknown, ctx: AdapterContext, meta: ChatR
     model: meta.model,
     choices,
   };
-  if (response.usageMetadata) completion.usage = mapUsage(response.usageMetadata);
+  const usage = response.usageMetadata && mapUsage(response.usageMetadata);
+  if (usage) completion.usage = usage;
   return completion;
 }

@@ -69,6 +69,14 @@ describe('gemini chat streamMapper', () => {
     expect(finishes(chunks)).toEqual(['tool_calls']);
   });
 
+  it('streams the first function call only when the client sent parallel_tool_calls: false', () => {
+    const mapper = chatStreamMapper(testContext(), { model: 'm', parallelToolCalls: false });
+    const chunks = [...sseEvents('stream-parallel-function-calls.sse').flatMap((e) => mapper.push(e)), ...mapper.end()];
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(calls.map((d) => [d.index, d.function?.name])).toEqual([[0, 'get_weather']]);
+    expect(finishes(chunks)).toEqual(['tool_calls']);
+  });
+
   it('maps MAX_TOKENS to length', () => {
     const chunks = streamFixture('stream-max-tokens.sse');
     expect(finishes(chunks)).toEqual(['length']);
@@ -118,7 +126,24 @@ describe('gemini chat streamMapper', () => {
       [1, { content: 'B' }, null],
       [1, {}, 'stop'],
     ]);
+    mapper.push({ data: JSON.stringify({ candidates: [{ content: { parts: [] }, finishReason: 'STOP' }] }) });
     expect(mapper.end()).toEqual([]);
+  });
+
+  it('calls a stream that ends cleanly before every candidate finished an upstream stream error', () => {
+    const cut = chatStreamMapper(testContext(), { model: 'm' });
+    sseEvents('stream-text.sse')
+      .slice(0, 2)
+      .forEach((e) => cut.push(e));
+    expect(() => cut.end()).toThrow(UpstreamStreamError);
+    expect(() => chatStreamMapper(testContext(), { model: 'm' }).end()).toThrow(/ended before the response/);
+    const oneOfTwo = chatStreamMapper(testContext(), { model: 'm' });
+    oneOfTwo.push({
+      data: JSON.stringify({
+        candidates: [{ content: { parts: [{ text: 'A' }] } }, { index: 1, finishReason: 'STOP' }],
+      }),
+    });
+    expect(() => oneOfTwo.end()).toThrow(UpstreamStreamError);
   });
 
   it('throws UpstreamStreamError with a sanitized message on an error event', () => {

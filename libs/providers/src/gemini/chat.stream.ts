@@ -68,6 +68,8 @@ export function chatStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): Cha
       if (isAnswerText(part)) {
         text += part.text;
       } else if (part.functionCall) {
+        // parallel_tool_calls: false, which Gemini has no option for: only the first call goes out
+        if (meta.parallelToolCalls === false && state.toolCalls > 0) continue;
         flushText();
         // Gemini sends a function call whole, so one delta carries id, name and the complete arguments.
         const call = toToolCall({ ...part, functionCall: part.functionCall }, ctx.newId('call'));
@@ -97,7 +99,7 @@ export function chatStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): Cha
       if (error) throw new UpstreamStreamError(streamErrorMessage(error));
 
       const response = parseGenerateContentResponse(body, true);
-      if (response.usageMetadata) usage = mapUsage(response.usageMetadata);
+      if (response.usageMetadata) usage = mapUsage(response.usageMetadata) ?? usage;
       const out: ChatCompletionChunk[] = [];
       const candidates = response.candidates ?? [];
       candidates.forEach((candidate, position) => candidateChunks(candidate, candidateIndex(candidate, position), out));
@@ -112,6 +114,10 @@ export function chatStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): Cha
       return out;
     },
     end(): ChatCompletionChunk[] {
+      // Gemini has no [DONE]: only a finishReason on every candidate tells a whole answer from a cut one.
+      if (choices.size === 0 || [...choices.values()].some((c) => !c.finished)) {
+        throw new UpstreamStreamError('the upstream stream ended before the response was complete');
+      }
       if (!usage) return [];
       return [{ id, object: 'chat.completion.chunk', created, model: meta.model, choices: [], usage }];
     },

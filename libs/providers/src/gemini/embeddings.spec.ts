@@ -38,7 +38,7 @@ describe('gemini embeddings', () => {
     expect(() => geminiEmbeddings.toUpstream({ model: 'a', input: [] }, target())).toThrow(AdapterRequestError);
   });
 
-  it('returns the OpenAI list shape with the client alias and an estimated token count', () => {
+  it('returns the OpenAI list shape with the client alias, and no usage (Gemini reports none; the gateway counts)', () => {
     const req: EmbeddingRequest = { model: 'alias', input: ['hello', 'world!!'] };
     const res = geminiEmbeddings.fromUpstream(fixture('embeddings-batch.json'), req, meta);
     expect(res.object).toBe('list');
@@ -48,8 +48,7 @@ describe('gemini embeddings', () => {
       ['embedding', 1],
     ]);
     expect(res.data[0].embedding).toEqual([0.013168523, -0.008711934, -0.046782676, 0.00069968984]);
-    // ceil(5/4) + ceil(7/4)
-    expect(res.usage).toEqual({ prompt_tokens: 4, total_tokens: 4 });
+    expect(res.usage).toBeUndefined();
   });
 
   it('encodes base64 as little-endian float32 when asked', () => {

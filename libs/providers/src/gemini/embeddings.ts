@@ -73,18 +73,6 @@ export function floatsToBase64(values: number[]): string {
   return buffer.toString('base64');
 }
 
-/**
- * Gemini reports no token counts for embeddings: prompt_tokens is an estimate, ceil(characters / 4) per text
- * input (media blocks count 0). The gateway may recount with its own tokenizer before billing.
- */
-export function estimateEmbeddingTokens(input: EmbeddingRequest['input']): number {
-  const items: unknown[] = typeof input === 'string' ? [input] : Array.isArray(input) ? input : [];
-  return items.reduce<number>((sum, item) => {
-    const text = typeof item === 'string' ? item : isRecord(item) && typeof item.text === 'string' ? item.text : '';
-    return sum + Math.ceil(text.length / 4);
-  }, 0);
-}
-
 function embeddingsFromUpstream(body: unknown, req: EmbeddingRequest, meta: { model: string }): EmbeddingResponse {
   if (!isRecord(body) || !Array.isArray(body.embeddings)) {
     throw new UpstreamMalformedError('Gemini embeddings response has no embeddings array');
@@ -104,8 +92,8 @@ function embeddingsFromUpstream(body: unknown, req: EmbeddingRequest, meta: { mo
       embedding: req.encoding_format === 'base64' ? floatsToBase64(values) : values,
     };
   });
-  const tokens = estimateEmbeddingTokens(req.input);
-  return { object: 'list', data, model: meta.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+  // Gemini reports no token counts for embeddings: no usage here, the gateway counts with its tokenizer
+  return { object: 'list', data, model: meta.model };
 }
 
 export const geminiEmbeddings: EmbeddingsAdapter = {

@@ -1,37 +1,12 @@
-// Gemini error bodies ({error: {code, message, status}}) as client-safe gateway errors.
+// Gemini error bodies ({error: {code, message, status}}) as client-safe gateway errors (the providers'
+// shared sanitizer scrubs the text).
 import type { UpstreamErrorInfo } from '../types';
+import { CREDENTIALS_MESSAGE, sanitizeMessage } from '../sanitize';
 import type { GeminiErrorBody } from './types';
 import { isRecord } from './upstream';
 
-const CREDENTIALS_MESSAGE = "the upstream provider refused the gateway's credentials";
-const MAX_MESSAGE_LENGTH = 500;
-
 /** Gemini answers a wrong key with 400 INVALID_ARGUMENT; these reasons mean the key, not the request. */
 const CREDENTIAL_REASONS = new Set(['API_KEY_INVALID', 'API_KEY_SERVICE_BLOCKED', 'API_KEY_HTTP_REFERRER_BLOCKED']);
-
-const SECRET_AND_LOCATION_PATTERNS: Array<[RegExp, string]> = [
-  [/AIza[0-9A-Za-z_-]{10,}/g, '[redacted key]'],
-  [/\b(?:sk|pk|rk)-[A-Za-z0-9_-]{8,}/g, '[redacted key]'],
-  [/\bya29\.[A-Za-z0-9._-]+/g, '[redacted token]'],
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi, '[url]'],
-  // IPv6: four or more groups, or a '::' compression (times such as 12:30:45 stay untouched).
-  [/\b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b/gi, '[ip]'],
-  [/(?<![\w:])(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{0,4}::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*)?(?![\w:])/gi, '[ip]'],
-  [/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, '[ip]'],
-  [
-    /\b(?:[a-z0-9-]+\.)+(?:com|net|org|io|dev|ai|app|cloud|internal|local|lan|corp|googleapis\.com)(?::\d+)?\b/gi,
-    '[host]',
-  ],
-  [/\blocalhost(?::\d+)?\b/gi, '[host]'],
-];
-
-/** Removes keys, tokens, URLs, hosts and IPs from an upstream message and bounds its length. */
-export function sanitizeMessage(message: string): string {
-  let out = message;
-  for (const [pattern, replacement] of SECRET_AND_LOCATION_PATTERNS) out = out.replace(pattern, replacement);
-  out = out.replace(/\s+/g, ' ').trim();
-  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}...` : out;
-}
 
 export function readGeminiError(body: unknown): GeminiErrorBody['error'] | undefined {
   // Streamed and some proxied errors arrive as a one-element array.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import type { ChatCompletionChunk, RouteTarget, SseEvent } from '../types';
+import { UpstreamStreamError } from '../errors';
 import { openaiAdapter } from './index';
 
 const FIX = join(__dirname, '../../../../test/fixtures/openai');
@@ -89,6 +90,26 @@ describe('openai adapter', () => {
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
     expect(chunks[4].choices).toEqual([]);
     expect(chunks[4].usage?.total_tokens).toBe(11);
+  });
+
+  it('calls a stream that ends cleanly without a finish_reason an upstream stream error', () => {
+    const events = sse('stream-text-usage.sse');
+    const cut = openaiAdapter.chat.streamMapper(ctx, { model: 'alias' });
+    events.slice(0, 3).forEach((e) => cut.push(e));
+    expect(() => cut.end()).toThrow(UpstreamStreamError);
+    expect(() => openaiAdapter.chat.streamMapper(ctx, { model: 'alias' }).end()).toThrow(/ended before the response/);
+    // n=2: both choices must finish
+    const two = openaiAdapter.chat.streamMapper(ctx, { model: 'alias' });
+    const chunk = (index: number, finish: string | null) => ({
+      data: JSON.stringify({ id: 'c', choices: [{ index, delta: {}, finish_reason: finish }] }),
+    });
+    [chunk(0, null), chunk(1, null), chunk(0, 'stop')].forEach((e) => two.push(e));
+    expect(() => two.end()).toThrow(UpstreamStreamError);
+    two.push(chunk(1, 'length'));
+    expect(two.end()).toEqual([]);
+    const whole = openaiAdapter.chat.streamMapper(ctx, { model: 'alias' });
+    events.forEach((e) => whole.push(e));
+    expect(whole.end()).toEqual([]);
   });
 
   it('throws a safe error for an error event inside a stream', () => {

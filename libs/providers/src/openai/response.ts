@@ -35,6 +35,8 @@ export function openaiChatResponse(body: unknown, ctx: AdapterContext, meta: Cha
 }
 
 export function openaiStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): ChatStreamMapper {
+  /** choice index -> whether its finish_reason came: a stream is whole only when every choice finished */
+  const finished = new Map<number, boolean>();
   return {
     push(event: SseEvent): ChatCompletionChunk[] {
       const data = event.data.trim();
@@ -57,9 +59,20 @@ export function openaiStreamMapper(ctx: AdapterContext, meta: ChatResultMeta): C
       c.model = meta.model;
       c.object = 'chat.completion.chunk';
       if (typeof c.created !== 'number') c.created = Math.floor(ctx.now() / 1000);
+      for (const ch of c.choices) {
+        const index = typeof ch?.index === 'number' ? ch.index : 0;
+        if (!finished.get(index)) finished.set(index, ch?.finish_reason != null);
+      }
       return [c];
     },
-    end: () => [],
+    end(): ChatCompletionChunk[] {
+      // A clean end without a finish_reason (a proxy or server cut the answer short) is no answer: the
+      // client must see an error, not [DONE] on a truncated text.
+      if (finished.size === 0 || [...finished.values()].includes(false)) {
+        throw new UpstreamStreamError('the upstream stream ended before the response was complete');
+      }
+      return [];
+    },
   };
 }
 
@@ -72,6 +85,7 @@ export function openaiEmbeddingsResponse(
   const out = body as unknown as EmbeddingResponse;
   out.model = meta.model;
   out.object = 'list';
-  if (!isRecord(out.usage)) out.usage = { prompt_tokens: 0, total_tokens: 0 };
+  // no usage rather than zeros: the gateway counts the input itself when the upstream reported none
+  if (!isRecord(out.usage)) delete out.usage;
   return out;
 }
