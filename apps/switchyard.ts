@@ -18,7 +18,7 @@ import {
 } from '@switchyard/core';
 import { MIGRATIONS } from '../migrations';
 import { AdminModule } from './admin/src/admin.module';
-import { GatewayModule } from './gateway/src/gateway.module';
+import { GatewayModule, v1UsageRecorder } from './gateway/src/gateway.module';
 import { WorkerModule } from './worker/src/worker.module';
 
 export type AppName = 'gateway' | 'admin' | 'worker';
@@ -46,7 +46,9 @@ export async function startSwitchyard(o: StartOptions): Promise<HttpApp & { conf
   const config = loadConfig(o.env ?? process.env);
   const logger = createLogger(config.logLevel, o.logDestination);
   await preflight(config, MIGRATIONS, (msg) => logger.info(msg));
-  const app = await createHttpApp(rootModule(config, logger, o.apps), config, logger);
+  const app = await createHttpApp(rootModule(config, logger, o.apps), config, logger, {
+    beforeBodyParsers: o.apps.includes('gateway') ? v1UsageRecorder : undefined,
+  });
   const http = await listenHttpApp(app, config, logger, o.port ?? config.port);
   logger.info({ url: http.url, apps: o.apps }, 'Switchyard is listening');
   return { ...http, config, logger };
