@@ -79,6 +79,7 @@ export interface DemoOptions {
 
 export interface RunningDemo {
   url: string;
+  app: INestApplicationContext;
   upstream: DemoUpstream;
   seed: DemoSeed;
   config: AppConfig;
@@ -153,7 +154,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   Demo agent sign-in (admin API and console): ${signIn}
   Health: ${url}/readyz   API docs: ${url}/docs   Admin API: ${url}/admin/api
 `);
-  return { url, upstream, seed, config: http.config, logger: http.logger, shutdown };
+  return { url, app: http.app, upstream, seed, config: http.config, logger: http.logger, shutdown };
 }
 
 /** The CLI: run the demo until SIGTERM/SIGINT; a failure is one line on stderr and exit code 1. */
