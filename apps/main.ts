@@ -1,30 +1,35 @@
 // `npm start`: gateway, admin and worker in one process on one port (APPS picks a subset). WEB_CONCURRENCY=N runs N such
-// processes (node:cluster) sharing the port; the primary runs migrations once before forking.
+// processes (node:cluster) sharing the port; the primary runs migrations once before forking. `DEMO=1 npm start`
+// is `npm run demo`: the demo upstream, Switchyard in front of it, seeded records and a printed key (one process).
 import cluster from 'node:cluster';
-import { ConfigError, StartupError, createLogger, loadConfig, preflight } from '@switchyard/core';
+import { AppConfig, createLogger, loadConfig, preflight } from '@switchyard/core';
 import { MIGRATIONS } from '../migrations';
-import { AppName, runFromCli } from './switchyard';
+import { runDemoFromCli } from '../tools/demo/run-demo';
+import { AppName, runFromCli, startupFailure } from './switchyard';
+
+function fail(e: unknown): never {
+  process.stderr.write(`switchyard: ${startupFailure(e)}\n`);
+  process.exit(1);
+}
 
 async function primary(): Promise<void> {
-  let workers: number;
-  let apps: AppName[];
+  let config: AppConfig;
   try {
-    const config = loadConfig();
-    workers = config.webConcurrency;
-    apps = config.apps;
-    if (workers > 1) {
-      const logger = createLogger(config.logLevel);
-      await preflight(config, MIGRATIONS, (m) => logger.info(m));
-      logger.info({ workers }, 'starting worker processes');
-    }
+    config = loadConfig();
   } catch (e) {
-    if (e instanceof StartupError || e instanceof ConfigError) {
-      process.stderr.write(`switchyard: ${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
+    fail(e);
   }
+  if (config.demo) return runDemoFromCli();
+  const workers = config.webConcurrency;
+  const apps: AppName[] = config.apps;
   if (workers <= 1) return runFromCli(apps);
+  try {
+    const logger = createLogger(config.logLevel);
+    await preflight(config, MIGRATIONS, (m) => logger.info(m));
+    logger.info({ workers }, 'starting worker processes');
+  } catch (e) {
+    fail(e);
+  }
   let stopping = false;
   const fork = () => cluster.fork({ MIGRATIONS_RUN: 'false' });
   for (let i = 0; i < workers; i++) fork();

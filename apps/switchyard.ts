@@ -2,6 +2,7 @@
 // the chosen apps in one Nest application on one port. `npm start` runs all three; each app can run alone.
 import { DynamicModule, Module } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
+import { QueryFailedError } from 'typeorm';
 import {
   AppConfig,
   ConfigError,
@@ -12,13 +13,14 @@ import {
   createHttpApp,
   createLogger,
   exitOnSignals,
+  isConnectionError,
   listenHttpApp,
   loadConfig,
   preflight,
 } from '@switchyard/core';
 import { MIGRATIONS } from '../migrations';
 import { AdminModule } from './admin/src/admin.module';
-import { GatewayModule } from './gateway/src/gateway.module';
+import { GatewayModule, v1UsageRecorder } from './gateway/src/gateway.module';
 import { WorkerModule } from './worker/src/worker.module';
 
 export type AppName = 'gateway' | 'admin' | 'worker';
@@ -46,7 +48,9 @@ export async function startSwitchyard(o: StartOptions): Promise<HttpApp & { conf
   const config = loadConfig(o.env ?? process.env);
   const logger = createLogger(config.logLevel, o.logDestination);
   await preflight(config, MIGRATIONS, (msg) => logger.info(msg));
-  const app = await createHttpApp(rootModule(config, logger, o.apps), config, logger);
+  const app = await createHttpApp(rootModule(config, logger, o.apps), config, logger, {
+    beforeBodyParsers: o.apps.includes('gateway') ? v1UsageRecorder : undefined,
+  });
   const http = await listenHttpApp(app, config, logger, o.port ?? config.port);
   logger.info({ url: http.url, apps: o.apps }, 'Switchyard is listening');
   return { ...http, config, logger };
@@ -58,15 +62,23 @@ export async function runFromCli(apps: AppName[]): Promise<void> {
     const http = await startSwitchyard({ apps });
     exitOnSignals(http, http.logger);
   } catch (e) {
-    if (e instanceof StartupError || e instanceof ConfigError || isCatalogError(e)) {
-      process.stderr.write(`switchyard: ${(e as Error).message}\n`);
-    } else {
-      process.stderr.write(`switchyard: failed to start: ${(e as Error).stack ?? String(e)}\n`);
-    }
+    process.stderr.write(`switchyard: ${startupFailure(e)}\n`);
     process.exit(1);
   }
 }
 
+/** What stopped start-up, in one line; only a genuinely unexpected error (a bug) keeps its stack. */
+export function startupFailure(e: unknown): string {
+  if (e instanceof StartupError || e instanceof ConfigError || isCatalogError(e)) return (e as Error).message;
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  if (e instanceof QueryFailedError) {
+    const missing = (e.driverError as { code?: string } | undefined)?.code === '42P01';
+    return `a database query failed during start-up: ${message}${missing ? ' (is the database migrated? MIGRATIONS_RUN=false skips the migrations)' : ''}`;
+  }
+  if (isConnectionError(e)) return `lost the connection to PostgreSQL or Redis during start-up: ${message}`;
+  return `failed to start: ${(e as Error).stack ?? message}`;
+}
+
 function isCatalogError(e: unknown): boolean {
-  return e instanceof Error && e.name === 'Error' && /^CATALOG_FILE /.test(e.message);
+  return e instanceof Error && /^CATALOG_FILE /.test(e.message);
 }

@@ -1,7 +1,9 @@
 // Every bad input gets the contract's envelope (OpenAI's on /v1 and /admin/api, Anthropic's on
 // /v1/messages) and an x-request-id; secrets never reach the logs; the ops endpoints answer; a graceful
 // shutdown finishes the stream in flight, refuses new connections and keeps its usage row.
+import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 
@@ -77,6 +79,8 @@ describe('errors, logs, ops and graceful shutdown', () => {
   let stack: TestStack;
   let admin: AdminClient;
   let t: Tenant;
+  /** secrets that earlier tests made sure reached an error path; the logs test greps for them too */
+  const exposedSecrets: string[] = [];
   const chatUrl = () => `${stack.url}/v1/chat/completions`;
   const auth = () => ({ authorization: `Bearer ${t.key}`, 'content-type': 'application/json' });
   const chat = (body: unknown, headers: Record<string, string> = {}) =>
@@ -317,6 +321,112 @@ describe('errors, logs, ops and graceful shutdown', () => {
     });
   });
 
+  describe('an unhandled database error in the log', () => {
+    it('keeps the message, code and stack, never the SQL, its parameters or the driver error', async () => {
+      const cold = await t.agent.client.post<{ key: string }>(`/admin/api/workspaces/${t.workspace.id}/keys`, {
+        name: 'cold for the log',
+      });
+      // the key check's query carries the key's hash as a parameter
+      const hash = createHash('sha256').update(cold.body.key).digest('hex');
+      exposedSecrets.push(hash);
+      await stack.db.query('ALTER TABLE api_keys RENAME TO api_keys_gone');
+      let a: Answer;
+      try {
+        a = await send(`${stack.url}/v1/models`, {
+          headers: { authorization: `Bearer ${cold.body.key}`, 'x-request-id': 'db-error-log-0001' },
+        });
+      } finally {
+        await stack.db.query('ALTER TABLE api_keys_gone RENAME TO api_keys');
+      }
+      expectOpenAIError(a, 500, 'internal_error', null);
+      const line = stack.logs.find((l) => l.includes('db-error-log-0001') && l.includes('unhandled error'));
+      expect(line).toBeDefined();
+      const err = (JSON.parse(line!) as { err: Record<string, unknown> }).err;
+      expect(err).toEqual({
+        type: 'QueryFailedError',
+        message: 'relation "api_keys" does not exist',
+        code: '42P01',
+        stack: expect.stringContaining('QueryFailedError'),
+      });
+      expect(line).not.toContain(hash);
+      expect(line).not.toMatch(/key_hash|SELECT|"query"|"parameters"|driverError/);
+    });
+  });
+
+  describe('bodies that are not what their Content-Encoding says', () => {
+    it('answer 400 bad_request (not 500), and a real gzip body is read', async () => {
+      const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'gzip' }] });
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        const a = await send(chatUrl(), { headers: { ...auth(), 'content-encoding': encoding }, body });
+        expectOpenAIError(a, 400, 'bad_request', 'Content-Encoding');
+      }
+      const adm = await send(`${stack.url}/admin/api/workspaces`, {
+        headers: {
+          authorization: `Bearer ${admin.token}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        body: '{"name":"x"}',
+      });
+      expectOpenAIError(adm, 400, 'bad_request', 'Content-Encoding');
+      const res = await fetch(chatUrl(), {
+        method: 'POST',
+        headers: { ...auth(), 'content-encoding': 'gzip' },
+        body: gzipSync(body),
+      });
+      expect(res.status).toBe(200);
+      expect(stack.logs.some((l) => l.includes('unhandled error') && l.includes('Z_DATA_ERROR'))).toBe(false);
+    });
+  });
+
+  describe('every /v1 request has its usage-log row', () => {
+    it('malformed JSON, an oversized body and a body its encoding does not match included', async () => {
+      const ids = ['parser-row-json-0001', 'parser-row-413-00001', 'parser-row-gzip-0001'];
+      await send(chatUrl(), { headers: { ...auth(), 'x-request-id': ids[0] }, body: '{"model": ' });
+      await send(chatUrl(), { headers: { ...auth(), 'x-request-id': ids[1] }, body: 'x'.repeat(4096) });
+      await send(`${stack.url}/api/v1/embeddings`, {
+        headers: { ...auth(), 'x-request-id': ids[2], 'content-encoding': 'gzip' },
+        body: '{}',
+      });
+      const rows = await waitFor(async () => {
+        const r: Array<{ request_id: string; status: number; error_code: string; cost: string }> = await stack.db.query(
+          'SELECT request_id, status, error_code, cost FROM usage_log WHERE request_id = ANY($1) ORDER BY request_id',
+          [ids],
+        );
+        return r.length === 3 ? r : undefined;
+      });
+      expect(rows).toEqual([
+        { request_id: ids[1], status: 413, error_code: 'payload_too_large', cost: '0' },
+        { request_id: ids[2], status: 400, error_code: 'bad_request', cost: '0' },
+        { request_id: ids[0], status: 400, error_code: 'bad_request', cost: '0' },
+      ]);
+      // one row each, never two (the recorder is mounted once)
+      const n: Array<{ n: number }> = await stack.db.query(
+        'SELECT count(*)::int AS n FROM usage_log WHERE request_id = ANY($1)',
+        [ids],
+      );
+      expect(n[0].n).toBe(3);
+    });
+  });
+
+  describe('validation messages name the field at fault', () => {
+    it('a message without content names messages[i].content; a mistyped number says it is not a number', async () => {
+      const noContent = await chat({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }, { role: 'user' }],
+      });
+      expectOpenAIError(noContent, 400, 'bad_request', 'messages[1].content');
+      const hot = await chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], temperature: 'a' });
+      expectOpenAIError(hot, 400, 'bad_request', 'temperature');
+      expect(hot.json.error.message).toBe('temperature must be a number');
+      const tooHot = await chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], temperature: 3 });
+      expectOpenAIError(tooHot, 400, 'bad_request', 'temperature');
+      expect(tooHot.json.error.message).toMatch(/must not be greater than 2/);
+      const tokens = await chat({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 'x' });
+      expect(tokens.json.error.message).toBe('max_tokens must be an integer');
+    });
+  });
+
   describe('logs', () => {
     it('never contain keys, passwords, tokens, Authorization headers or upstream keys', async () => {
       const agentToken = await t.agent.client.post<{ token: string }>('/admin/api/tokens', { name: 'log test' });
@@ -392,6 +502,7 @@ describe('errors, logs, ops and graceful shutdown', () => {
         'AIza-upstream-gemini-secret',
         'sk-upstream-deepseek-secret',
         'upstream-qwen-secret',
+        ...exposedSecrets,
       ];
       const all = stack.logs.join('');
       expect(stack.logs.length).toBeGreaterThan(20); // the logs are really captured

@@ -1,8 +1,15 @@
 // The platform foundation as a README user meets it: admin sign-in, agents, workspaces, keys shown once,
 // key revocation and expiry (in one process and across two), agent API tokens, tenancy between agents,
-// and Idempotency-Key on admin routes. Only the public HTTP surface is used.
+// and Idempotency-Key on admin routes (secrets shown once are never stored), secrets at rest, ids and
+// numbers checked before they reach Postgres. Only the public HTTP surface is used, plus reads of the
+// database to prove what it holds.
+import { createHash } from 'node:crypto';
+import { grepDatabase } from '../helpers/grep-database';
 import { AdminClient, Json } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const cursorOf = (at: string, id: string) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
 
 interface V1Reply {
   status: number;
@@ -234,6 +241,7 @@ describe('platform: admin, agents, workspaces, keys, tokens, tenancy, idempotenc
 
   describe('tenancy', () => {
     let keyOfA: string;
+    let tokenOfA: { id: string; token: string };
 
     beforeAll(async () => {
       // agent A has money, a credited workspace and a transaction history
@@ -244,6 +252,7 @@ describe('platform: admin, agents, workspaces, keys, tokens, tenancy, idempotenc
       });
       expect(t.status).toBe(201);
       keyOfA = keyA.id;
+      tokenOfA = (await agentA.post<{ id: string; token: string }>('/admin/api/tokens', { name: "A's script" })).body;
 
       const b = await admin.post<Row>('/admin/api/agents', {
         name: 'Agent B',
@@ -296,6 +305,25 @@ describe('platform: admin, agents, workspaces, keys, tokens, tenancy, idempotenc
         const r = await agentB.call(method, path, body);
         expect({ method, path, status: r.status }).toEqual({ method, path, status: 404 });
       }
+      // A suspended its customer's wallet: B cannot resume it; B cannot revoke A's token; B cannot
+      // rename A (a platform admin's route: 403 for every agent, A included)
+      expect((await agentA.post(`/admin/api/workspaces/${wsA}/wallet/suspend`, {})).status).toBe(200);
+      const gaps: Array<[string, string, unknown, number]> = [
+        ['POST', `/admin/api/workspaces/${wsA}/wallet/resume`, {}, 404],
+        ['DELETE', `/admin/api/tokens/${tokenOfA.id}`, undefined, 404],
+        ['PATCH', `/admin/api/agents/${agentAId}`, { name: 'pwned' }, 403],
+        ['POST', `/admin/api/agents/${agentAId}/wallet/suspend`, {}, 403],
+      ];
+      for (const [method, path, body, status] of gaps) {
+        const r = await agentB.call(method, path, body);
+        expect({ method, path, status: r.status }).toEqual({ method, path, status });
+      }
+      expect((await agentA.get<{ status: string }>(`/admin/api/workspaces/${wsA}/wallet`)).body.status).toBe(
+        'suspended',
+      );
+      expect((await agentA.post(`/admin/api/workspaces/${wsA}/wallet/resume`, {})).status).toBe(200);
+      expect((await new AdminClient(stack.url, tokenOfA.token).get('/admin/api/auth/me')).status).toBe(200);
+      expect((await admin.get<{ name: string }>(`/admin/api/agents/${agentAId}`)).body.name).toBe('Agent A');
       const ws = await agentA.get<{ name: string; allowlist: unknown }>(`/admin/api/workspaces/${wsA}`);
       expect(ws.body.name).toBe('Customer of A');
       expect(ws.body.allowlist).toBeNull();
@@ -395,6 +423,234 @@ describe('platform: admin, agents, workspaces, keys, tokens, tenancy, idempotenc
       expect(b.status).toBe(201);
       expect(b.headers.get('idempotent-replayed')).toBeNull();
       expect(b.body.agent_id).toBe(agentBId);
+    });
+  });
+
+  describe('secrets shown once are never stored', () => {
+    it('a new key with an Idempotency-Key: the replay answers the same record with key null; the database never holds the key', async () => {
+      const headers = { 'idempotency-key': 'create-key-0001' };
+      const first = await agentA.post<Row & { key: string }>(
+        `/admin/api/workspaces/${wsA}/keys`,
+        { name: 'idem' },
+        headers,
+      );
+      expect(first.status).toBe(201);
+      expect(first.body.key).toMatch(/^sk-sy-/);
+      const again = await agentA.post<Row & { key: string | null }>(
+        `/admin/api/workspaces/${wsA}/keys`,
+        { name: 'idem' },
+        headers,
+      );
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual({ ...first.body, key: null });
+      const keys = await agentA.get<List>(`/admin/api/workspaces/${wsA}/keys?limit=100`);
+      expect(keys.body.data.filter((k) => k.name === 'idem')).toHaveLength(1);
+      // the replay was answered from the stored response, which holds the record and not the key
+      const stored: Array<{ body: string }> = await stack.db.query(
+        `SELECT convert_from(body, 'UTF8') AS body FROM idempotency_keys WHERE key = $1`,
+        ['create-key-0001'],
+      );
+      expect(JSON.parse(stored[0].body)).toMatchObject({ id: first.body.id, key: null });
+      // anywhere in the database: only its SHA-256
+      expect(await grepDatabase(stack.db, first.body.key)).toEqual([]);
+      expect(await grepDatabase(stack.db, first.body.key.slice(6))).toEqual([]);
+      expect(await grepDatabase(stack.db, sha256(first.body.key))).toEqual(['api_keys.key_hash']);
+      // and the key works
+      expect((await v1(stack.url, '/v1/models', first.body.key)).status).toBe(200);
+    });
+
+    it('agent API tokens honour Idempotency-Key on POST and DELETE, and are never stored', async () => {
+      const headers = { 'idempotency-key': 'create-token-0001' };
+      const first = await agentA.post<Row & { token: string }>('/admin/api/tokens', { name: 'idem token' }, headers);
+      expect(first.status).toBe(201);
+      const again = await agentA.post<Row & { token: string | null }>(
+        '/admin/api/tokens',
+        { name: 'idem token' },
+        headers,
+      );
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual({ ...first.body, token: null });
+      const listed = (await agentA.get<List>('/admin/api/tokens')).body.data.filter((t) => t.name === 'idem token');
+      expect(listed).toHaveLength(1);
+      expect(await grepDatabase(stack.db, first.body.token)).toEqual([]);
+      expect(await grepDatabase(stack.db, sha256(first.body.token))).toEqual(['admin_tokens.token_hash']);
+      const other = await agentA.post('/admin/api/tokens', { name: 'another' }, headers);
+      expect(other.status).toBe(409);
+
+      const del = { 'idempotency-key': 'revoke-token-0001' };
+      const r1 = await agentA.call('DELETE', `/admin/api/tokens/${first.body.id}`, undefined, del);
+      expect(r1.status).toBe(204);
+      const r2 = await agentA.call('DELETE', `/admin/api/tokens/${first.body.id}`, undefined, del);
+      expect(r2.status).toBe(204);
+      expect(r2.headers.get('idempotent-replayed')).toBe('true');
+      // without the key, a second revoke finds nothing to revoke
+      expect((await agentA.delete(`/admin/api/tokens/${first.body.id}`)).status).toBe(404);
+      expect((await new AdminClient(stack.url, first.body.token).get('/admin/api/auth/me')).status).toBe(401);
+    });
+
+    it('api_keys holds only SHA-256 hashes and admin passwords are argon2id hashes', async () => {
+      const rows: Array<{ key_hash: string; prefix: string }> = await stack.db.query(
+        'SELECT key_hash, prefix FROM api_keys WHERE id = $1',
+        [keyA.id],
+      );
+      expect(rows).toEqual([{ key_hash: sha256(keyA.key), prefix: keyA.key.slice(0, 14) }]);
+      expect(await grepDatabase(stack.db, keyA.key)).toEqual([]);
+      const users: Array<{ email: string; password_hash: string }> = await stack.db.query(
+        'SELECT email, password_hash FROM admin_users',
+      );
+      expect(users.length).toBeGreaterThanOrEqual(3);
+      for (const u of users) expect(u.password_hash).toMatch(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
+      for (const password of [ADMIN_PASSWORD, 'agent-a-password', 'agent-b-password'])
+        expect({ password, found: await grepDatabase(stack.db, password) }).toEqual({ password, found: [] });
+      expect(await grepDatabase(stack.db, admin.token!)).toEqual([]);
+    });
+  });
+
+  describe('ids and numbers are checked before they reach Postgres', () => {
+    // what a valid body for each id route looks like, so the id alone decides the answer
+    const bodies: Record<string, unknown> = {
+      'PATCH /admin/api/agents/{id}': { name: 'x' },
+      'PATCH /admin/api/workspaces/{id}': { name: 'x' },
+      'PUT /admin/api/workspaces/{id}/allowlist': { models: [] },
+      'POST /admin/api/workspaces/{id}/keys': { name: 'x' },
+      'PATCH /admin/api/keys/{id}': { name: 'x' },
+      'POST /admin/api/workspaces/{id}/wallet/recharges': { amount: '1.00' },
+      'POST /admin/api/agents/{id}/wallet/recharges': { amount: '1.00' },
+    };
+
+    it('every admin route with an {id} answers 404 not_found to an id that is not a UUID', async () => {
+      const doc = (await admin.get<{ paths: Record<string, Record<string, unknown>> }>('/docs/openapi.json')).body;
+      // catalog records (providers, models) are named by text ids, not UUIDs
+      const routes = Object.entries(doc.paths)
+        .filter(([path]) => path.startsWith('/admin/api/') && path.includes('{id}'))
+        .filter(([path]) => !/^\/admin\/api\/(providers|models)\//.test(path))
+        .flatMap(([path, ops]) => Object.keys(ops).map((m) => [m.toUpperCase(), path] as const));
+      expect(routes.length).toBeGreaterThanOrEqual(20);
+      for (const bad of ['not-a-uuid', "1' OR '1'='1", '0b9c3a52-1111-4c1d-8e8e-123456789abcd']) {
+        for (const [method, path] of routes) {
+          const route = `${method} ${path}`;
+          const body = method === 'GET' || method === 'DELETE' ? undefined : (bodies[route] ?? {});
+          const r = await admin.call(method, path.replace('{id}', encodeURIComponent(bad)), body);
+          expect({ route, bad, status: r.status, code: (r.body as { error?: { code?: string } }).error?.code }).toEqual(
+            {
+              route,
+              bad,
+              status: 404,
+              code: 'not_found',
+            },
+          );
+        }
+      }
+      // and a malformed id in the token routes too (not in the OpenAPI paths filter above if renamed)
+      expect((await agentA.delete('/admin/api/tokens/not-a-uuid')).status).toBe(404);
+    });
+
+    it('a query id or a cursor that is not what this API hands out is 400 bad_request with param', async () => {
+      const q = await admin.get('/admin/api/workspaces?agent_id=foo');
+      expect(q.status).toBe(400);
+      expect(q.body).toMatchObject({ error: { code: 'bad_request', param: 'agent_id' } });
+      const uuid = '0b9c3a52-1111-4c1d-8e8e-123456789abc';
+      const cursors = [
+        cursorOf('2025-01-01T00:00:00.000Z', 'foo'), // decoded id not a uuid
+        cursorOf('1', uuid), // a time Date.parse accepts and Postgres does not
+        cursorOf('2025-02-30T00:00:00.000Z', uuid), // no such day
+        cursorOf('0000-01-01T00:00:00.000Z', uuid), // year 0
+        'not base64 json',
+      ];
+      const lists = [
+        '/admin/api/agents',
+        '/admin/api/workspaces',
+        `/admin/api/workspaces/${wsA}/keys`,
+        '/admin/api/usage',
+      ];
+      for (const list of lists) {
+        for (const cursor of cursors) {
+          const r = await admin.get(`${list}?cursor=${encodeURIComponent(cursor)}`);
+          expect({
+            list,
+            cursor,
+            status: r.status,
+            param: (r.body as { error?: { param?: string } }).error?.param,
+          }).toEqual({ list, cursor, status: 400, param: 'cursor' });
+        }
+        // a real cursor still pages
+        expect((await admin.get(`${list}?limit=1`)).status).toBe(200);
+      }
+      const page = await admin.get<List>('/admin/api/workspaces?limit=1');
+      expect(page.body.next_cursor).toEqual(expect.any(String));
+      expect((await admin.get(`/admin/api/workspaces?limit=1&cursor=${page.body.next_cursor}`)).status).toBe(200);
+    });
+
+    it('limits and amounts larger than their columns hold are 400 with param, never 500', async () => {
+      const cases: Array<[string, string, Json, string]> = [
+        ['PATCH', `/admin/api/workspaces/${wsA}`, { daily_spend: '999999999999' }, 'daily_spend'],
+        ['POST', `/admin/api/workspaces/${wsA}/keys`, { name: 'big', daily_spend: '999999999999' }, 'daily_spend'],
+        ['PATCH', `/admin/api/keys/${keyA.id}`, { daily_spend: '9223372036.854775808' }, 'daily_spend'],
+        ['PATCH', `/admin/api/workspaces/${wsA}`, { storage_limit_bytes: 1e300 }, 'storage_limit_bytes'],
+        ['PATCH', `/admin/api/workspaces/${wsA}`, { storage_limit_bytes: 2 ** 53 }, 'storage_limit_bytes'],
+        ['PATCH', `/admin/api/workspaces/${wsA}`, { rpm: 'a' }, 'rpm'],
+        ['PATCH', `/admin/api/workspaces/${wsA}`, { tpm: 2 ** 31 }, 'tpm'],
+        ['POST', `/admin/api/workspaces/${wsA}/wallet/recharges`, { amount: '9223372036.86' }, 'amount'],
+        ['POST', `/admin/api/agents/${agentAId}/wallet/recharges`, { amount: '99999999999999' }, 'amount'],
+        // JSON numbers only when exact: 17 significant digits are not what the client may have written
+        ['POST', `/admin/api/agents/${agentAId}/wallet/recharges`, { amount: 1234567.123456789 }, 'amount'],
+        ['POST', `/admin/api/agents/${agentAId}/wallet/recharges`, { amount: 0.1234567891 }, 'amount'],
+        ['POST', `/admin/api/workspaces/${wsA}/keys`, { name: 'x', expires_at: '2030-02-30T00:00:00Z' }, 'expires_at'],
+        ['POST', `/admin/api/workspaces/${wsA}/keys`, { name: 'x', expires_at: '0000-01-01T00:00:00Z' }, 'expires_at'],
+      ];
+      for (const [method, path, body, param] of cases) {
+        const r = await admin.call(method, path, body);
+        expect({
+          body,
+          status: r.status,
+          code: (r.body as any).error?.code,
+          param: (r.body as any).error?.param,
+        }).toEqual({
+          body,
+          status: 400,
+          code: 'bad_request',
+          param,
+        });
+      }
+      const asNumber = await admin.call('POST', `/admin/api/agents/${agentAId}/wallet/recharges`, {
+        amount: 1234567.123456789,
+      });
+      expect((asNumber.body as any).error.message).toMatch(/as a string/);
+      // the largest value each column holds is accepted, and amounts as exact numbers or strings
+      const ok: Array<[string, string, Json]> = [
+        ['PATCH', `/admin/api/keys/${keyA.id}`, { daily_spend: '9223372036.854775807' }],
+        ['PATCH', `/admin/api/keys/${keyA.id}`, { daily_spend: null }],
+        ['PATCH', `/admin/api/workspaces/${wsB}`, { storage_limit_bytes: Number.MAX_SAFE_INTEGER, tpm: 2_000_000_000 }],
+        ['POST', `/admin/api/agents/${agentBId}/wallet/recharges`, { amount: 0.1 }],
+        ['POST', `/admin/api/agents/${agentBId}/wallet/recharges`, { amount: '123456789.123456789' }],
+      ];
+      for (const [method, path, body] of ok) {
+        const r = await admin.call(method, path, body);
+        expect({ body, status: r.status }).toEqual({ body, status: method === 'POST' ? 201 : 200 });
+      }
+      const ws = await admin.get<{ storage_limit_bytes: number }>(`/admin/api/workspaces/${wsB}`);
+      expect(ws.body.storage_limit_bytes).toBe(Number.MAX_SAFE_INTEGER);
+      const wallet = await agentB.get<{ balance: string }>(`/admin/api/agents/${agentBId}/wallet`);
+      expect(wallet.body.balance).toBe('123456789.223456789');
+    });
+
+    it('login validates its body before passport: a non-string email or password is 400 with param', async () => {
+      const anon = new AdminClient(stack.url);
+      const cases: Array<[unknown, string | null]> = [
+        [{ email: 1, password: 2 }, 'email'],
+        [{ email: ADMIN_EMAIL, password: 2 }, 'password'],
+        [{ email: ['a'], password: 'x' }, 'email'],
+      ];
+      for (const [body, param] of cases) {
+        const r = await anon.post('/admin/api/auth/login', body);
+        expect({ body, status: r.status, error: (r.body as any).error }).toEqual({
+          body,
+          status: 400,
+          error: expect.objectContaining({ code: 'bad_request', param }),
+        });
+      }
     });
   });
 });

@@ -36,8 +36,35 @@ export class AdminBearerStrategy extends PassportStrategy(BearerStrategy, 'admin
   }
 }
 
+const MAX_EMAIL = 320;
+const MAX_PASSWORD = 1024; // argon2 takes any length: a megabyte "password" would only cost us CPU
+
+/** The login body, checked before passport sees it: {email, password}, both non-empty strings. */
+export function checkLoginBody(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new GatewayError('bad_request', 'The request body must be a JSON object {email, password}.');
+  const { email, password } = body as { email?: unknown; password?: unknown };
+  if (typeof email !== 'string' || !email.trim() || email.length > MAX_EMAIL)
+    throw new GatewayError(
+      'bad_request',
+      `email must be a non-empty string of at most ${MAX_EMAIL} characters`,
+      'email',
+    );
+  if (typeof password !== 'string' || !password || password.length > MAX_PASSWORD)
+    throw new GatewayError(
+      'bad_request',
+      `password must be a non-empty string of at most ${MAX_PASSWORD} characters`,
+      'password',
+    );
+}
+
 @Injectable()
 export class AdminLoginGuard extends AuthGuard('admin-local') {
+  override canActivate(ctx: ExecutionContext) {
+    checkLoginBody(ctx.switchToHttp().getRequest<{ body?: unknown }>().body);
+    return super.canActivate(ctx);
+  }
+
   override handleRequest<T>(err: unknown, user: T): T {
     if (err) throw err;
     if (!user) throw new GatewayError('bad_request', 'email and password are required.', 'email');

@@ -5,7 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { IsNull, Repository } from 'typeorm';
 import { AppConfig, GatewayError, InvalidationBus, randomBase62, sha256Hex } from '@switchyard/core';
-import { AdminPrincipal, AdminUser } from '@switchyard/tenancy';
+import { AdminPrincipal, AdminUser, isUuid } from '@switchyard/tenancy';
 import { AdminToken } from './entities/admin-token.entity';
 
 const CACHE_MS = 5_000;
@@ -84,6 +84,7 @@ export class AdminTokensService implements OnModuleInit {
   }
 
   async revoke(userId: string, tokenId: string): Promise<void> {
+    if (!isUuid(tokenId)) throw new GatewayError('not_found', 'No such token.');
     const res = await this.tokens.update(
       { id: tokenId, user_id: userId, revoked_at: IsNull() },
       { revoked_at: new Date() },

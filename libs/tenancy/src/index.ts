@@ -3,6 +3,7 @@ export * from './entities/agent.entity';
 export * from './entities/admin-user.entity';
 export * from './entities/workspace.entity';
 export * from './admin-principal';
+export * from './ids';
 export * from './pagination';
 export * from './passwords';
 export * from './roles.guard';

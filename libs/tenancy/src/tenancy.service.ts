@@ -8,6 +8,7 @@ import { AdminPrincipal, isPlatformAdmin } from './admin-principal';
 import { AdminUser } from './entities/admin-user.entity';
 import { Agent } from './entities/agent.entity';
 import { Workspace } from './entities/workspace.entity';
+import { isUuid, notFound, optionalQueryId } from './ids';
 import { decodeCursor, encodeCursor, Page } from './pagination';
 import { hashPassword } from './passwords';
 
@@ -78,7 +79,7 @@ export class TenancyService {
   }
 
   async updateAgent(id: string, changes: { name?: string; allowlist?: string[] | null }): Promise<Agent> {
-    const agent = await this.agents.findOneBy({ id });
+    const agent = isUuid(id) ? await this.agents.findOneBy({ id }) : null;
     if (!agent) throw notFound('agent');
     Object.assign(agent, changes);
     const saved = await this.agents.save(agent);
@@ -106,13 +107,14 @@ export class TenancyService {
     q: { cursor?: string; limit: number; search?: string; agent_id?: string },
   ): Promise<Page<Workspace>> {
     const pos = decodeCursor(q.cursor);
+    const agentFilter = optionalQueryId(q.agent_id, 'agent_id');
     const qb = this.workspaces
       .createQueryBuilder('w')
       .orderBy('w.created_at', 'DESC')
       .addOrderBy('w.id', 'DESC')
       .take(q.limit + 1);
     if (!isPlatformAdmin(p)) qb.andWhere('w.agent_id = :agent', { agent: p.agentId });
-    else if (q.agent_id) qb.andWhere('w.agent_id = :agent', { agent: q.agent_id });
+    else if (agentFilter) qb.andWhere('w.agent_id = :agent', { agent: agentFilter });
     if (q.search) qb.andWhere('w.name ILIKE :s', { s: `%${q.search.replace(/[%_\\]/g, (c) => '\\' + c)}%` });
     if (pos) qb.andWhere('(w.created_at, w.id) < (:at::timestamptz, :id::uuid)', pos);
     return toPage(await qb.getMany(), q.limit);
@@ -140,6 +142,7 @@ export class TenancyService {
   // ---- admin users ----
 
   async findUserByEmail(email: string): Promise<AdminUser | null> {
+    if (typeof email !== 'string') return null; // the login guard checks the body; this is the last line
     return this.users.createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email: email.trim() }).getOne();
   }
 
@@ -152,15 +155,6 @@ export class TenancyService {
       this.users.create({ email, password_hash: await hashPassword(password), role: 'platform_admin', agent_id: null }),
     );
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
-}
-
-export function notFound(what: string): GatewayError {
-  return new GatewayError('not_found', `No such ${what}.`);
 }
 
 export function toPage<T extends { created_at: Date; id: string }>(rows: T[], limit: number): Page<T> {

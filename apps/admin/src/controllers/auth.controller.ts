@@ -1,8 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  UseGuards,
+  UseInterceptors,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AdminAuthGuard, AdminLoginGuard, AdminTokensService } from '@switchyard/auth';
+import { IdempotencyInterceptor, ShownOnce } from '@switchyard/core';
 import { AdminPrincipal, AdminUser, Principal } from '@switchyard/tenancy';
 import { adminValidationPipe } from '../admin-validation.pipe';
 import { CreateTokenDto, LoginDto } from '../dto/admin.dto';
@@ -65,15 +78,15 @@ export class AuthController {
   @Post('tokens')
   @ApiBearerAuth()
   @UseGuards(AdminAuthGuard)
-  @ApiOperation({ summary: 'Create a long-lived API token; the token is shown once' })
-  async create(
-    @Principal() p: AdminPrincipal,
-    @Body() body: CreateTokenDto,
-    @Req() req: Request & { user: AdminPrincipal },
-  ) {
+  @UseInterceptors(IdempotencyInterceptor)
+  @ShownOnce('token')
+  @ApiOperation({
+    summary:
+      'Create a long-lived API token; the token is shown once (an Idempotency-Key replay answers the same record with token: null)',
+  })
+  async create(@Principal() p: AdminPrincipal, @Body() body: CreateTokenDto) {
     const user = { id: p.userId } as AdminUser;
     const { token, record } = await this.tokens.issue(user, 'api', body.name);
-    void req;
     return {
       id: record.id,
       object: 'admin_token',
@@ -88,6 +101,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiBearerAuth()
   @UseGuards(AdminAuthGuard)
+  @UseInterceptors(IdempotencyInterceptor)
   async revoke(@Principal() p: AdminPrincipal, @Param('id') id: string): Promise<void> {
     await this.tokens.revoke(p.userId, id);
   }

@@ -14,7 +14,7 @@ import {
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AllowlistsService } from '@switchyard/allowlists';
 import { AdminAuthGuard, ApiKeysService } from '@switchyard/auth';
-import { IdempotencyInterceptor, parseAmount } from '@switchyard/core';
+import { IdempotencyInterceptor, ShownOnce, parseAmount } from '@switchyard/core';
 import {
   AdminPrincipal,
   Principal,
@@ -104,7 +104,11 @@ export class WorkspacesController {
   }
 
   @Post(':id/keys')
-  @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
+  @ApiOperation({
+    summary:
+      'Create an API key; the full key is in this response only (an Idempotency-Key replay answers the same record with key: null)',
+  })
+  @ShownOnce('key')
   async createKey(@Principal() p: AdminPrincipal, @Param('id') id: string, @Body() body: CreateKeyDto) {
     const ws = await this.tenancy.getWorkspace(p, id);
     const agent = await this.tenancy.getAgent({ ...p, role: 'platform_admin' }, ws.agent_id);

@@ -2,7 +2,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsArray,
-  IsDateString,
   IsEmail,
   IsInt,
   IsNotEmpty,
@@ -15,18 +14,52 @@ import {
   MinLength,
   ValidateBy,
   ValidationOptions,
+  isISO8601,
 } from 'class-validator';
+import { MoneyFormatError, parseAmount } from '@switchyard/core';
 
-/** A decimal amount in currency units, as a string ("25.00") or a JSON number (25). */
+/** What is wrong with an amount, or null: it must parse exactly and fit the bigint column it goes to. */
+function amountProblem(v: unknown): string | null {
+  if (typeof v === 'string' ? !/^\d+(\.\d+)?$/.test(v) : typeof v !== 'number' || !(v >= 0))
+    return 'must be a decimal amount such as "25.00" (at most 9 decimals)';
+  try {
+    parseAmount(v as string | number);
+    return null;
+  } catch (e) {
+    if (e instanceof MoneyFormatError) return `must be a decimal amount such as "25.00": ${e.message}`;
+    throw e;
+  }
+}
+
+/**
+ * A non-negative decimal amount in currency units: a string ("25.00"), or a JSON number (25) when it is
+ * exact (at most 15 significant digits); at most 9 decimals and 9223372036.854775807 (a bigint of nanos).
+ */
 export function IsAmount(options?: ValidationOptions) {
   return ValidateBy(
     {
       name: 'isAmount',
       validator: {
-        validate: (v: unknown) =>
-          (typeof v === 'string' && /^\d{1,12}(\.\d{1,9})?$/.test(v)) ||
-          (typeof v === 'number' && Number.isFinite(v) && v >= 0 && !/e/i.test(String(v))),
-        defaultMessage: (a) => `${a?.property} must be a decimal amount such as "25.00" (at most 9 decimals)`,
+        validate: (v: unknown) => amountProblem(v) === null,
+        defaultMessage: (a) => `${a?.property} ${amountProblem(a?.value) ?? 'is invalid'}`,
+      },
+    },
+    options,
+  );
+}
+
+/** An ISO 8601 time that is a real date (no February 30th) within what timestamptz holds (years 1-9999). */
+export function IsTime(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isTime',
+      validator: {
+        validate: (v: unknown) => {
+          if (typeof v !== 'string' || !isISO8601(v, { strict: true })) return false;
+          const year = new Date(v).getUTCFullYear();
+          return year >= 1 && year <= 9999;
+        },
+        defaultMessage: (a) => `${a?.property} must be an ISO 8601 time such as 2030-01-31T00:00:00Z`,
       },
     },
     options,
@@ -68,19 +101,25 @@ export class CreateWorkspaceDto {
 }
 
 const INT_CAP = 10_000_000;
+const INT4_CAP = 2_000_000_000; // under Postgres integer's 2147483647
 
 export class LimitsDto {
   @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(INT_CAP) rpm?: number | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(2_000_000_000) tpm?: number | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(2_000_000_000) daily_requests?:
-    number | null;
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(INT4_CAP) tpm?: number | null;
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(INT4_CAP) daily_requests?: number | null;
   @ApiPropertyOptional({ nullable: true, example: '10.00' }) @IsOptional() @IsAmount() daily_spend?:
     string | number | null;
 }
 
 export class UpdateWorkspaceDto extends LimitsDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(0) storage_limit_bytes?: number | null;
+  // a bigint column, sent and shown as a JSON number: bounded where numbers stay exact
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  storage_limit_bytes?: number | null;
 }
 
 export class CreateKeyDto extends LimitsDto {
@@ -92,7 +131,7 @@ export class CreateKeyDto extends LimitsDto {
   allowlist?: string[] | null;
   @ApiPropertyOptional({ nullable: true })
   @IsOptional()
-  @IsDateString({}, { message: 'expires_at must be an ISO 8601 time' })
+  @IsTime()
   expires_at?: string | null;
 }
 
@@ -105,7 +144,7 @@ export class UpdateKeyDto extends LimitsDto {
   allowlist?: string[] | null;
   @ApiPropertyOptional({ nullable: true })
   @IsOptional()
-  @IsDateString({}, { message: 'expires_at must be an ISO 8601 time' })
+  @IsTime()
   expires_at?: string | null;
 }
 

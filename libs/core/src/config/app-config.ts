@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { configSchema, RawConfig } from './config.schema';
 
 /** Typed, validated configuration built once at start. Nothing else reads process.env. */
@@ -22,6 +24,7 @@ export class AppConfig {
   readonly adminEmail?: string;
   readonly adminPassword?: string;
   readonly adminSessionTtlMs: number;
+  /** YAML upserted at start: CATALOG_FILE, else this install's catalog/default.yaml (`none`: no file) */
   readonly catalogFile?: string;
   readonly currency: string;
   readonly bodyLimit: number;
@@ -62,7 +65,7 @@ export class AppConfig {
     this.adminEmail = raw.ADMIN_EMAIL;
     this.adminPassword = raw.ADMIN_PASSWORD;
     this.adminSessionTtlMs = raw.ADMIN_SESSION_TTL_HOURS * 3_600_000;
-    this.catalogFile = raw.CATALOG_FILE;
+    this.catalogFile = raw.CATALOG_FILE === 'none' ? undefined : (raw.CATALOG_FILE ?? defaultCatalogFile());
     this.currency = raw.CURRENCY;
     this.bodyLimit = raw.BODY_LIMIT;
     this.shutdownGraceMs = raw.SHUTDOWN_GRACE_MS;
@@ -96,6 +99,15 @@ export class AppConfig {
   /** Database name from DATABASE_URL (created at start when missing). */
   get databaseName(): string {
     return decodeURIComponent(new URL(this.databaseUrl).pathname.replace(/^\//, '')) || 'postgres';
+  }
+}
+
+/** catalog/default.yaml next to the package.json this code runs from (source tree, dist, or image). */
+export function defaultCatalogFile(from = __dirname): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, 'catalog', 'default.yaml');
+    if (existsSync(join(dir, 'package.json')) && existsSync(file)) return file;
+    if (dirname(dir) === dir) return undefined;
   }
 }
 

@@ -44,6 +44,7 @@ export const configSchema = z
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8, 'at least 8 characters').optional(),
     ADMIN_SESSION_TTL_HOURS: int(12, 1, 24 * 90),
+    // unset: catalog/default.yaml of this install; `none`: no file (the catalog is edited through the API)
     CATALOG_FILE: z.string().optional(),
     CURRENCY: z
       .string()
@@ -71,12 +72,16 @@ export const configSchema = z
     DOCS_ENABLED: bool.default(true),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV === 'production' && !c.DEMO && !c.MASTER_KEY) {
+    if (c.NODE_ENV === 'production' && !c.MASTER_KEY) {
       ctx.addIssue({
         code: 'custom',
         path: ['MASTER_KEY'],
         message: 'required in production (32 random bytes, hex or base64)',
       });
+    }
+    // the demo seeds a known agent, workspace and key, and points providers at a local stand-in
+    if (c.NODE_ENV === 'production' && c.DEMO) {
+      ctx.addIssue({ code: 'custom', path: ['DEMO'], message: 'the demo never runs with NODE_ENV=production' });
     }
   });
 

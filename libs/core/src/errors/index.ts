@@ -3,3 +3,4 @@ export * from './gateway-error';
 export * from './to-gateway-error';
 export * from './envelope';
 export * from './all-exceptions.filter';
+export * from './validation-error';

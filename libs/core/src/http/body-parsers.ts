@@ -2,17 +2,20 @@
 // form-urlencoded by default); the Stripe webhook keeps its raw bytes for the signature check.
 import express, { NextFunction, Request, Response } from 'express';
 import { sendError } from '../errors/envelope';
+import { errorReporter } from '../errors/all-exceptions.filter';
 import { toGatewayError } from '../errors/to-gateway-error';
+import type { Logger } from '../logging/logger';
 
 const MULTIPART = /^multipart\//i;
 
-export function bodyParsers(limit: number) {
+export function bodyParsers(limit: number, logger: Logger) {
   const raw = express.raw({ type: () => true, limit });
   const json = express.json({
     limit,
     strict: true,
     type: (req) => !MULTIPART.test(String(req.headers['content-type'] ?? '')),
   });
+  const report = errorReporter(logger);
   return [
     (req: Request, res: Response, next: NextFunction) => {
       if (req.path.startsWith('/webhooks/')) {
@@ -25,10 +28,13 @@ export function bodyParsers(limit: number) {
       }
       json(req, res, next);
     },
-    // Parser failures (malformed JSON, too large) answer in the contract's envelope.
+    // Parser failures (malformed JSON, too large, a body that is not what its encoding says) answer in
+    // the contract's envelope; anything unexpected is logged like any other unhandled error.
     (err: unknown, req: Request, res: Response, next: NextFunction) => {
       if (!err) return next();
-      sendError(req, res, toGatewayError(err));
+      const e = toGatewayError(err);
+      report(req, err, e);
+      sendError(req, res, e);
     },
   ];
 }

@@ -1,6 +1,7 @@
 // Builds and serves a Nest app the same way for every entry point (all-in-one, each app alone, tests).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { RequestHandler } from 'express';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -20,10 +21,19 @@ export interface HttpApp {
   shutdown: (reason?: string) => Promise<void>;
 }
 
+export interface HttpAppOptions {
+  /**
+   * Middleware that must see every request, even one whose body fails to parse (the /v1 usage log):
+   * mounted after the request context and before the body parsers, which answer parse errors themselves.
+   */
+  beforeBodyParsers?: (app: NestExpressApplication) => RequestHandler[];
+}
+
 export async function createHttpApp(
   rootModule: unknown,
   config: AppConfig,
   logger: Logger,
+  options: HttpAppOptions = {},
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule as never, {
     bodyParser: false,
@@ -38,7 +48,8 @@ export async function createHttpApp(
   express.set('trust proxy', config.trustedProxies.length ? config.trustedProxies : false);
   const metrics = config.metricsEnabled ? app.get(MetricsService) : null;
   app.use(requestContext(metrics, logger));
-  app.use(...bodyParsers(config.bodyLimit));
+  for (const m of options.beforeBodyParsers?.(app) ?? []) app.use(m);
+  app.use(...bodyParsers(config.bodyLimit, logger));
   if (config.docsEnabled) {
     const doc = SwaggerModule.createDocument(
       app,
@@ -116,7 +127,7 @@ export async function listenHttpApp(
 }
 
 /** For entry points: SIGTERM and SIGINT stop gracefully; a second signal exits at once. */
-export function exitOnSignals(http: HttpApp, logger: Logger): void {
+export function exitOnSignals(http: Pick<HttpApp, 'shutdown'>, logger: Logger): void {
   let count = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++count > 1) process.exit(1);

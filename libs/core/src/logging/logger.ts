@@ -22,12 +22,29 @@ export const REDACT_PATHS = [
   '*.headers["x-api-key"]',
 ];
 
+/**
+ * `err` in a log line: what an operator needs (type, message, code, stack, and the same of its cause),
+ * never what an error object happens to carry. TypeORM's QueryFailedError holds the SQL, its parameters
+ * (key hashes, emails, password hashes) and the driver's error with the same; pg errors add `detail`
+ * with row values. None of that is kept.
+ */
+export function serializeError(e: unknown, depth = 0): unknown {
+  if (!(e instanceof Error)) return e;
+  const out: Record<string, unknown> = { type: e.constructor?.name ?? e.name, message: e.message };
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (e.stack) out.stack = e.stack;
+  if (e.cause !== undefined && depth < 3) out.cause = serializeError(e.cause, depth + 1);
+  return out;
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },

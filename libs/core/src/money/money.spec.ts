@@ -19,6 +19,22 @@ describe('money', () => {
     expect(() => parseAmount(1e-10)).toThrow(MoneyFormatError);
   });
 
+  it('accepts JSON numbers only when they are exact, and amounts only up to what a bigint column holds', () => {
+    expect(parseAmount(1e-7)).toBe(100n); // printed 1e-7 by JavaScript, still an exact decimal
+    expect(parseAmount(123456.789012345)).toBe(123_456_789_012_345n); // 15 significant digits
+    expect(parseAmount(12345.123456789)).toBe(12_345_123_456_789n);
+    // 16+ significant digits: what the client wrote may not be what JSON.parse gave us
+    expect(() => parseAmount(JSON.parse('12345678901234567') as number)).toThrow(/as a string/);
+    expect(() => parseAmount(1234567890.123456)).toThrow(/as a string/);
+    expect(() => parseAmount(0.1234567891)).toThrow(MoneyFormatError); // 10 decimals
+    expect(() => parseAmount(1e21)).toThrow(MoneyFormatError);
+    // the same amounts as strings are exact
+    expect(parseAmount('1234567890.123456')).toBe(1_234_567_890_123_456_000n);
+    expect(parseAmount('9223372036.854775807')).toBe(2n ** 63n - 1n);
+    expect(() => parseAmount('9223372036.854775808')).toThrow(/out of range/);
+    expect(() => parseAmount('999999999999')).toThrow(/out of range/);
+  });
+
   it('formats whole cents with 2 decimals and finer amounts with 9', () => {
     expect(formatAmount(25_000_000_000n)).toBe('25.00');
     expect(formatAmount(600n)).toBe('0.000000600');

@@ -4,27 +4,49 @@
 export const NANOS_PER_UNIT = 1_000_000_000n;
 const SCALE = 9;
 const DECIMAL = /^(-)?(\d{1,18})(?:\.(\d{1,9}))?$/;
+/** The largest amount a ledger column (Postgres bigint of nanos) holds: 9223372036.854775807. */
+export const MAX_AMOUNT_NANOS = 2n ** 63n - 1n;
+/** Any decimal of at most 15 significant digits survives the trip through a double unchanged. */
+const EXACT_DIGITS = 15;
 
 export class MoneyFormatError extends Error {}
 
-/** "25.00" -> 25_000_000_000n. Rejects more than 9 decimals, exponents, signs other than a leading '-'. */
+/**
+ * "25.00" -> 25_000_000_000n. Rejects more than 9 decimals, exponents, signs other than a leading '-',
+ * and amounts no bigint column can hold.
+ */
 export function parseAmount(value: string | number): bigint {
-  const text = typeof value === 'number' ? numberToPlainString(value) : value.trim();
+  const text = typeof value === 'number' ? numberToDecimal(value) : value.trim();
   const m = DECIMAL.exec(text);
   if (!m) throw new MoneyFormatError(`not a decimal amount with at most ${SCALE} decimals: ${JSON.stringify(value)}`);
   const whole = BigInt(m[2]);
   const frac = BigInt((m[3] ?? '').padEnd(SCALE, '0'));
   const nanos = whole * NANOS_PER_UNIT + frac;
+  if (nanos > MAX_AMOUNT_NANOS)
+    throw new MoneyFormatError(`amount out of range: at most ${formatAmount(MAX_AMOUNT_NANOS)}`);
   return m[1] ? -nanos : nanos;
 }
 
-// JSON numbers are accepted from clients for convenience ("amount": 25), converted through their
-// shortest decimal text so 0.1 stays 0.1 (never through binary arithmetic).
-function numberToPlainString(n: number): string {
+/**
+ * JSON numbers are accepted from clients for convenience ("amount": 25) only when they are exact: the
+ * decimal the client wrote is the one we read. A JSON number with more than 15 significant digits may
+ * already have been rounded by the parser (12345678901234567 arrives as ...568), so it is refused and
+ * such amounts must be sent as strings. Never converted through binary arithmetic.
+ */
+export function numberToDecimal(n: number): string {
   if (!Number.isFinite(n)) throw new MoneyFormatError(`not a finite amount: ${n}`);
-  const s = String(n);
-  if (/e/i.test(s)) throw new MoneyFormatError(`amount out of range: ${n}`);
-  return s;
+  if (Math.abs(n) >= 1e21) throw new MoneyFormatError(`amount out of range: ${n}`);
+  const text = n
+    .toFixed(SCALE)
+    .replace(/(\.\d*?)0+$/, '$1')
+    .replace(/\.$/, '');
+  if (Number(text) !== n) throw new MoneyFormatError(`not a decimal amount with at most ${SCALE} decimals: ${n}`);
+  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').length;
+  if (digits > EXACT_DIGITS)
+    throw new MoneyFormatError(
+      `a JSON number of more than ${EXACT_DIGITS} significant digits is not exact: send the amount as a string`,
+    );
+  return text;
 }
 
 /**
