@@ -226,6 +226,34 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       expect(seen[0].finished).toBe(true); // the failing upstream did send its event and end
       expect(upstreamModel(seen[1])).toBe('backup-upstream');
     });
+
+    it.each([
+      ['an overloaded_error right after message_start (native)', 'primary-stream-error-anthropic'],
+      ['an error event right after the role chunk (converted)', 'primary-stream-error'],
+    ])('a /v1/messages stream with %s falls back the same way', async (_why, model) => {
+      const m = mark();
+      const res = await fetch(`${stack.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': t.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({
+          model,
+          max_tokens: 100,
+          stream: true,
+          messages: [{ role: 'user', content: `hello ${model}` }],
+        }),
+      });
+      const text = await res.text();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-model-used')).toBe('backup');
+      expect(res.headers.get('x-fallback-from')).toBe(model);
+      expect(text).not.toContain('event: error');
+      // the failed route's message_start never reached the client
+      expect(text.match(/event: message_start/g)).toHaveLength(1);
+      expect(text).toContain('event: message_stop');
+      const seen = since(m);
+      expect(seen).toHaveLength(2);
+      expect(upstreamModel(seen[1])).toBe('backup-upstream');
+    });
   });
 
   describe('fallbacks on every kind and on /v1/embeddings, through the official client', () => {
@@ -414,7 +442,7 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       for (const text of clientErrors) {
         expect(text).not.toContain(UPSTREAM_KEY);
         expect(text).not.toContain(ROUTE_KEY);
-        expect(text).not.toMatch(/vllm-gpu-3|8000|mycompany|AKIA|internal\/auth|\?key=/);
+        expect(text).not.toMatch(/vllm-gpu-3|:8000|mycompany|AKIA|internal\/auth|\?key=/);
         expect(text).not.toContain(stack.upstream.url);
         expect(text).not.toContain(u.host);
         expect(text).not.toContain(u.hostname);

@@ -216,9 +216,10 @@ export class UpstreamRouter implements OnApplicationShutdown {
         last = toFailure(e, a.target);
       }
     }
-    if (requestError && !last) throw requestError;
-    if (requestError) throw requestError;
-    throw new GatewayError(last!.code, last!.message);
+    // a route that failed says more than a fallback that could not express the request: the request was
+    // fine for the primary, so the client hears about the outage (502/504), not a 400
+    if (last) throw new GatewayError(last.code, last.message);
+    throw requestError!;
   }
 }
 

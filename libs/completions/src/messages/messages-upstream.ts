@@ -16,7 +16,15 @@ import {
   readBody,
   sseEvents,
 } from '@switchyard/providers';
-import { Attempt, ClientGoneError, UpstreamRouter, liveContext, midStreamError } from '@switchyard/routing';
+import {
+  Attempt,
+  ClientGoneError,
+  MAX_UNCOMMITTED_CHUNKS,
+  UpstreamRouter,
+  liveContext,
+  midStreamError,
+  readyToCommit,
+} from '@switchyard/routing';
 import { completionUsage, meteredFrom, toOpenAIUsage } from '../chat/chat-usage';
 import { countChatInput, countText } from '../token-count';
 import { countMessageOutput, countMessagesInput } from './messages-count';
@@ -150,10 +158,11 @@ async function nativeStreamOnce(
     return out;
   };
   const events = sseEvents(res.body);
-  const first = await firstOf(events, push, res.body);
+  // held back until part of an answer came: an overloaded_error right after message_start still falls back
+  const first = await firstUntil(events, push, nativeAnswerStarted, res.body);
   return {
     attempt: a,
-    first: [first],
+    first,
     rest: relay(
       events,
       push,
@@ -163,6 +172,7 @@ async function nativeStreamOnce(
       },
       res.body,
       signal,
+      a,
     ),
     usage: () => {
       const u = meter.usage;
@@ -213,17 +223,9 @@ async function convertedStreamOnce(
     return out;
   };
   const upstream = sseEvents(res.body);
-  let first: AnthropicEvent[] = [];
-  try {
-    while (!first.length) {
-      const n = await upstream.next();
-      if (n.done) throw new UpstreamMalformedError('the stream ended before any chunk');
-      first = toEvents(chunks.push(n.value));
-    }
-  } catch (e) {
-    res.body.destroy();
-    throw e;
-  }
+  // the same commit point as /v1/chat/completions: until a chunk carries an answer, a failure falls back
+  const held = await firstUntil(upstream, (ev) => chunks.push(ev), readyToCommit, res.body);
+  const first = toEvents(held);
   return {
     attempt: a,
     first,
@@ -233,6 +235,7 @@ async function convertedStreamOnce(
       () => toEvents(chunks.end()),
       res.body,
       signal,
+      a,
     ),
     usage: () =>
       usage ?? { inputTokens: countChatInput(chat), cachedInputTokens: 0, outputTokens: countText(produced.join('')) },
@@ -262,17 +265,37 @@ function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
-async function firstOf<T>(
+/** Anthropic events: a content delta, message_delta or message_stop is part of an answer. */
+function nativeAnswerStarted(buffered: readonly AnthropicEvent[]): boolean {
+  return (
+    buffered.length >= MAX_UNCOMMITTED_CHUNKS ||
+    buffered.some((e) => e.type === 'content_block_delta' || e.type === 'message_delta' || e.type === 'message_stop')
+  );
+}
+
+/**
+ * Reads and maps events until `ready` says the buffered values may go to the client. A failure (or an
+ * end) before that is thrown to the router, which may still try the next route.
+ */
+async function firstUntil<T>(
   events: AsyncGenerator<SseEvent>,
-  map: (e: SseEvent) => T | null,
+  map: (e: SseEvent) => T | T[] | null,
+  ready: (buffered: readonly T[]) => boolean,
   body: { destroy(): void },
-): Promise<T> {
+): Promise<T[]> {
+  const buffered: T[] = [];
   try {
     for (;;) {
       const n = await events.next();
-      if (n.done) throw new UpstreamMalformedError('the stream ended before any event');
+      if (n.done) {
+        if (!buffered.length) throw new UpstreamMalformedError('the stream ended before any event');
+        return buffered;
+      }
       const v = map(n.value);
-      if (v !== null) return v;
+      if (v === null) continue;
+      if (Array.isArray(v)) buffered.push(...v);
+      else buffered.push(v);
+      if (buffered.length && ready(buffered)) return buffered;
     }
   } catch (e) {
     body.destroy();
@@ -286,6 +309,7 @@ async function* relay<T>(
   end: () => T[],
   body: { destroy(): void },
   signal: AbortSignal,
+  a: Attempt,
 ): AsyncGenerator<T[]> {
   try {
     for await (const ev of { [Symbol.asyncIterator]: () => events }) {
@@ -298,7 +322,7 @@ async function* relay<T>(
     if (tail.length) yield tail;
   } catch (e) {
     if (signal.aborted) throw new ClientGoneError();
-    throw midStreamError(e);
+    throw midStreamError(e, a.target); // redacts the route's own key and host
   } finally {
     body.destroy();
   }

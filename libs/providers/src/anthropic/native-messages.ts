@@ -2,6 +2,8 @@
 // sends (cache_control, thinking, top_k, citations, server tools, output formats) reaches Claude
 // untouched. The gateway only swaps the model, authenticates, forwards the client's betas, and reads
 // the usage to bill it.
+import { sanitizeMessage } from '../sanitize';
+import { UpstreamStreamError } from '../errors';
 import { UpstreamMalformedError, type RouteTarget, type SseEvent, type UpstreamCall } from '../types';
 import { anthropicHeaders, anthropicUrl } from './chat.request';
 import { isRecord } from './chat.response';
@@ -111,6 +113,12 @@ export function nativeStreamMeter(alias: string) {
         else if (typeof d.thinking === 'string') produced.push(d.thinking);
       } else if (data.type === 'message_stop') {
         done = true;
+      } else if (data.type === 'error') {
+        // thrown, not forwarded: before the first content the router falls back; after it, the client
+        // gets one error event with a sanitized message (the upstream's text may name hosts or keys)
+        const err = isRecord(data.error) ? data.error : {};
+        const message = typeof err.message === 'string' ? sanitizeMessage(err.message) : '';
+        throw new UpstreamStreamError(message || 'the upstream provider reported an error during the stream');
       }
       return { type: data.type, data };
     },
