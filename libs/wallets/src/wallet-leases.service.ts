@@ -32,10 +32,20 @@ export interface Reservation {
   done: boolean;
 }
 
+interface Batch {
+  reference: string;
+  items: Array<{ l: Lease; amount: bigint; requests: number }>;
+}
+
 export const leaseFree = (l: Lease): bigint => l.amount - l.reserved - l.pending;
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 const SQUEEZE_WAIT_MS = 50;
+
+const billingUnavailable = () =>
+  new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
+    'Retry-After': '5',
+  });
 
 @Injectable()
 export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -46,6 +56,8 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   private timers: NodeJS.Timeout[] = [];
   private flushing?: Promise<void>;
   private retryAt = 0;
+  /** the batch being posted, or whose posting failed: retried as it is, under the same ledger reference */
+  private batch?: Batch;
 
   constructor(
     private readonly repo: LeaseRepository,
@@ -95,15 +107,17 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
 
   /**
    * Ends a request: charges `cost` out of its reservation (beyond it, out of the lease's free funds,
-   * unless `capAtReservation`) and returns the rest to the lease. The amount charged is known at once.
+   * unless `capAtReservation`) and returns the rest to the lease. The amount charged is known at once,
+   * and is never more than the lease holds: every charge posts from the lease row in full.
    */
   finish(r: Reservation | null, cost: bigint, capAtReservation = false): bigint {
     if (!r || r.done) return 0n;
     r.done = true;
     const l = r.lease;
     l.reserved -= r.amount;
-    const extra = capAtReservation || this.retired.has(l) ? 0n : max(0n, leaseFree(l));
-    const charged = max(0n, min(cost, r.amount + extra));
+    // the reservation is back in the lease's free funds, so those free funds are the most it may pay
+    const cap = capAtReservation || this.retired.has(l) ? r.amount : leaseFree(l);
+    const charged = max(0n, min(cost, cap));
     l.pending += charged;
     if (charged > 0n) l.pendingRequests++;
     l.lastActive = Date.now();
@@ -119,25 +133,26 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
 
   private async doFlush(): Promise<void> {
     if (Date.now() < this.retryAt) return;
-    const batch = [...this.active.values(), ...this.retired]
-      .filter((l) => l.pending > 0n && l.accountId)
-      .map((l) => ({ l, amount: l.pending, requests: l.pendingRequests }));
-    if (!batch.length) return;
+    this.batch ??= this.nextBatch();
+    const batch = this.batch;
+    if (!batch) return;
     try {
       const posted = await this.repo.charge(
-        batch.map((b) => ({ holdId: b.l.holdId, accountId: b.l.accountId!, amount: b.amount })),
+        batch.items.map((b) => ({ holdId: b.l.holdId, accountId: b.l.accountId!, amount: b.amount })),
         this.ledger.system('revenue'),
-        `lease-batch:${randomUUID()}`,
+        batch.reference,
         // per wallet, how many requests this posting pays for (the wallet's transaction history shows it)
-        { requests: Object.fromEntries(batch.map((b) => [b.l.accountId!, b.requests])) },
+        { requests: Object.fromEntries(batch.items.map((b) => [b.l.accountId!, b.requests])) },
         this.config.lease.ttlMs,
       );
-      for (const b of batch) {
+      this.batch = undefined;
+      for (const b of batch.items) {
         b.l.pending -= b.amount;
         b.l.pendingRequests -= b.requests;
-        const took = posted.get(b.l.holdId) ?? 0n;
-        if (took === b.amount) b.l.amount -= b.amount;
-        else this.lost(b.l, b.amount - took);
+        const p = posted.get(b.l.holdId) ?? { fromLease: 0n, loose: 0n };
+        b.l.amount -= p.fromLease;
+        // the lease row held less than this lease believed (swept while this process stalled)
+        if (p.fromLease < b.amount) this.lost(b.l, b.amount - p.fromLease - p.loose);
       }
     } catch (e) {
       this.retryAt = Date.now() + 1000;
@@ -146,6 +161,14 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
         'posting lease charges failed: retrying (requests are still served from leases)',
       );
     }
+  }
+
+  /** Every pending charge of this process, as one batch with its own ledger reference. */
+  private nextBatch(): Batch | undefined {
+    const items = [...this.active.values(), ...this.retired]
+      .filter((l) => l.pending > 0n && l.accountId)
+      .map((l) => ({ l, amount: l.pending, requests: l.pendingRequests }));
+    return items.length ? { reference: `lease-batch:${randomUUID()}`, items } : undefined;
   }
 
   /** The lease row was swept (this process stalled past LEASE_TTL_MS): its funds went back to the wallet. */
@@ -199,9 +222,7 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
         });
       } catch (e) {
         this.logger.error({ err: (e as Error).message }, 'growing a wallet lease failed');
-        throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
-          'Retry-After': '5',
-        });
+        throw billingUnavailable();
       }
       if (g.status === 'suspended') {
         this.retire(l);
@@ -303,8 +324,12 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
     const until = Date.now() + this.config.shutdownGraceMs;
     while ([...this.retired].some((l) => l.reserved > 0n) && Date.now() < until)
       await new Promise((r) => setTimeout(r, 20));
-    this.retryAt = 0;
-    await this.flush();
+    // every batch (a failed one first), retried within the grace if the database is briefly away
+    for (let i = 0; [...this.retired].some((l) => l.pending > 0n) && (i === 0 || Date.now() < until); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 200));
+      this.retryAt = 0;
+      await this.flush();
+    }
     await this.housekeeping();
   }
 
@@ -313,9 +338,17 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   }
 
   /** For tests and tools: what this process holds. */
-  snapshot(): Array<{ workspaceId: string; amount: bigint; reserved: bigint; pending: bigint; retired: boolean }> {
+  snapshot(): Array<{
+    workspaceId: string;
+    holdId: string;
+    amount: bigint;
+    reserved: bigint;
+    pending: bigint;
+    retired: boolean;
+  }> {
     return [...this.active.values(), ...this.retired].map((l) => ({
       workspaceId: l.workspaceId,
+      holdId: l.holdId,
       amount: l.amount,
       reserved: l.reserved,
       pending: l.pending,
