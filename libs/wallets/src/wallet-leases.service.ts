@@ -41,6 +41,9 @@ export const leaseFree = (l: Lease): bigint => l.amount - l.reserved - l.pending
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 const SQUEEZE_WAIT_MS = 50;
+/** how long charges may wait for the ledger before new requests are refused: a few flushes, at least 2 s */
+const POSTING_GRACE_FLUSHES = 4;
+const POSTING_GRACE_MIN_MS = 2_000;
 
 const billingUnavailable = () =>
   new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
@@ -58,6 +61,8 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   private retryAt = 0;
   /** the batch being posted, or whose posting failed: retried as it is, under the same ledger reference */
   private batch?: Batch;
+  /** when the oldest charge not yet posted was made (null: everything is posted) */
+  private unpostedSince: number | null = null;
 
   constructor(
     private readonly repo: LeaseRepository,
@@ -83,6 +88,7 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
    */
   async reserve(workspaceId: string, worst: bigint, minimum: bigint): Promise<Reservation | null> {
     if (worst <= 0n) return null;
+    this.assertPostingHealthy();
     const r = await this.tryReserve(workspaceId, worst, minimum);
     if (r) return r;
     // other processes (and this one) may sit on unused lease funds of this wallet: ask them back
@@ -119,7 +125,10 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
     const cap = capAtReservation || this.retired.has(l) ? r.amount : leaseFree(l);
     const charged = max(0n, min(cost, cap));
     l.pending += charged;
-    if (charged > 0n) l.pendingRequests++;
+    if (charged > 0n) {
+      l.pendingRequests++;
+      this.unpostedSince ??= Date.now();
+    }
     l.lastActive = Date.now();
     if (l.pending * 2n >= l.amount) void this.flush();
     return charged;
@@ -136,6 +145,7 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
     this.batch ??= this.nextBatch();
     const batch = this.batch;
     if (!batch) return;
+    const attempt = Date.now();
     try {
       const posted = await this.repo.charge(
         batch.items.map((b) => ({ holdId: b.l.holdId, accountId: b.l.accountId!, amount: b.amount })),
@@ -154,11 +164,13 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
         // the lease row held less than this lease believed (swept while this process stalled)
         if (p.fromLease < b.amount) this.lost(b.l, b.amount - p.fromLease - p.loose);
       }
+      const more = [...this.active.values(), ...this.retired].some((l) => l.pending > 0n);
+      this.unpostedSince = more ? attempt : null;
     } catch (e) {
       this.retryAt = Date.now() + 1000;
       this.logger.error(
         { err: (e as Error).message },
-        'posting lease charges failed: retrying (requests are still served from leases)',
+        'posting lease charges failed: retrying (requests are served from leases for a short while)',
       );
     }
   }
@@ -169,6 +181,20 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
       .filter((l) => l.pending > 0n && l.accountId)
       .map((l) => ({ l, amount: l.pending, requests: l.pendingRequests }));
     return items.length ? { reference: `lease-batch:${randomUUID()}`, items } : undefined;
+  }
+
+  /**
+   * DESIGN.md: no request without its hold. A lease is a hold, but charges made from it in memory are
+   * only safe while they reach the ledger; once a charge has waited longer than this bound (Postgres
+   * unreachable, or answering nothing), new requests are refused until posting works again.
+   */
+  private assertPostingHealthy(): void {
+    const since = this.unpostedSince;
+    const bound = Math.max(POSTING_GRACE_MIN_MS, POSTING_GRACE_FLUSHES * this.config.lease.flushMs);
+    if (since !== null && Date.now() - since > bound) {
+      void this.flush(); // a request is a good moment to try again
+      throw billingUnavailable();
+    }
   }
 
   /** The lease row was swept (this process stalled past LEASE_TTL_MS): its funds went back to the wallet. */
