@@ -261,6 +261,44 @@ describe('billing through the API', () => {
       expect((await settled(t2)).balance).toBe(left - nanos(usage.cost));
     });
 
+    it('n choices: the worst case and the output cap count every choice, and the charge is exact', async () => {
+      const t = await tenant('0.001'); // 1,000,000 nanos
+      const p = price('gpt-4o-mini');
+      // 4 choices of up to 500 tokens: 2,000 output tokens (1,200,000 nanos) are more than the wallet
+      const sent = stack.upstream.requests.length;
+      const r = await postChat(stack.url, t.key, ask('Four long ones [[demo: tokens=400]]', { n: 4, max_tokens: 500 }));
+      expect(r.status).toBe(402);
+      expect(r.body.error.code).toBe('insufficient_balance');
+      expect(stack.upstream.requests.length).toBe(sent);
+      // within the balance: every choice is paid for, exactly
+      const ok = await postChat(
+        stack.url,
+        t.key,
+        ask('Three short ones [[demo: tokens=30]]', { n: 3, max_tokens: 100 }),
+      );
+      expect(ok.status).toBe(200);
+      expect(ok.body.choices).toHaveLength(3);
+      expect(ok.body.usage.completion_tokens).toBe(90);
+      const cost = tokenCost(p, ok.body.usage);
+      expect(nanos(ok.headers.get('x-credits-used')!)).toBe(cost);
+      expect((await settled(t)).balance).toBe(1_000_000n - cost);
+
+      // no max_tokens on a small wallet: each of the 4 choices gets a quarter of what the balance pays for
+      const t2 = await tenant('0.00005');
+      const start = (await wallet(t2)).balance;
+      const capped = await postChat(stack.url, t2.key, ask('Four stories [[demo: tokens=5000]]', { n: 4 }));
+      expect(capped.status).toBe(200);
+      const perChoice = (stack.upstream.requests.at(-1)!.body as { max_tokens?: number }).max_tokens!;
+      expect(perChoice).toBeGreaterThanOrEqual(1);
+      expect(capped.body.usage.completion_tokens).toBe(4 * perChoice);
+      const c2 = tokenCost(p, capped.body.usage);
+      expect(c2).toBeLessThanOrEqual(start);
+      expect(nanos(capped.headers.get('x-credits-used')!)).toBe(c2);
+      const w = await settled(t2);
+      expect(w.balance).toBe(start - c2);
+      expect(w.balance).toBeGreaterThanOrEqual(0n);
+    });
+
     it('402 wallet_suspended after suspend, and service again after resume', async () => {
       const t = await tenant('1.00');
       const sus = await t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/suspend`);
