@@ -2,7 +2,16 @@
 // directive in the last user message, merged as defaults < prefix < directive.
 import type { DemoKnobs } from './types';
 
-const NUMERIC = ['latency_ms', 'ttft_ms', 'tps', 'tokens', 'status', 'fail_count', 'drop_after'] as const;
+const NUMERIC = [
+  'latency_ms',
+  'ttft_ms',
+  'tps',
+  'tokens',
+  'status',
+  'fail_count',
+  'drop_after',
+  'prompt_tokens',
+] as const;
 const BOOLEAN = ['no_usage', 'hang', 'malformed', 'parallel'] as const;
 type NumericKnob = (typeof NUMERIC)[number];
 type BooleanKnob = (typeof BOOLEAN)[number];

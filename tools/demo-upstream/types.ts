@@ -17,6 +17,8 @@ export interface DemoKnobs {
   fail_count?: number;
   /** stream: destroy the socket after N content events */
   drop_after?: number;
+  /** report this many prompt tokens (an upstream whose tokenizer counts more than the gateway estimated) */
+  prompt_tokens?: number;
   /** omit usage from responses and streams */
   no_usage?: boolean;
   /** accept the request and never answer */
