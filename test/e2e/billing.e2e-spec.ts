@@ -1,6 +1,7 @@
 // Billing through the HTTP API with the whole app: exact costs from catalog prices, holds and their
 // release, 402s, suspension, a client vanishing mid-stream, recharges and transfers with
 // Idempotency-Key, transaction history, and what /v1/usage and /admin/api/usage report.
+import { IdempotencyService } from '@switchyard/core';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import {
   catalogPrices,
@@ -169,6 +170,33 @@ describe('billing through the API', () => {
       expect(usage.reduce((sum, x) => sum - nanos(x.amount), 0n)).toBe(cost);
       const rows = await waitForUsage(stack.db, t.workspace.id, 2);
       expect(rows.map((r) => r.cost).reduce((s, c) => s + c, 0n)).toBe(cost);
+    });
+
+    it('Idempotency-Key on /v1: a charged reply goes out even when storing it fails, and a retry is never charged again', async () => {
+      const t = await tenant('1.00');
+      const idem = stack.app.app.get(IdempotencyService);
+      const store = jest.spyOn(idem, 'complete').mockRejectedValueOnce(new Error('the database blinked'));
+      const body = ask('Charged once [[demo: tokens=12]]', { max_tokens: 50 });
+      const headers = { 'Idempotency-Key': `v1-store-fails-${t.workspace.id}` };
+      const first = await postChat(stack.url, t.key, body, headers);
+      expect(first.status).toBe(200);
+      const cost = nanos(first.headers.get('x-credits-used')!);
+      expect(cost).toBeGreaterThan(0n);
+      // right away the key is still the first request's (never given up after a charge)...
+      const soon = await postChat(stack.url, t.key, body, headers);
+      if (soon.status !== 200) expect(soon.body.error.code).toBe('idempotency_in_progress');
+      else expect(soon.headers.get('idempotent-replayed')).toBe('true');
+      // ...and once the reply is stored again, retries get the first response
+      let replay = soon;
+      await eventually(
+        async () => (replay = await postChat(stack.url, t.key, body, headers)).status === 200,
+        10_000,
+        'the stored reply',
+      );
+      store.mockRestore();
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body.id).toBe(first.body.id);
+      expect((await settled(t)).balance).toBe(1_000_000_000n - cost);
     });
 
     it('the balance afterwards is the start minus the usage log costs, over streamed and plain calls', async () => {
