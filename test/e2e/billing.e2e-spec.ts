@@ -1,6 +1,7 @@
 // Billing through the HTTP API with the whole app: exact costs from catalog prices, holds and their
 // release, 402s, suspension, a client vanishing mid-stream, recharges and transfers with
 // Idempotency-Key, transaction history, and what /v1/usage and /admin/api/usage report.
+import Anthropic from '@anthropic-ai/sdk';
 import { IdempotencyService } from '@switchyard/core';
 import { WalletLeasesService } from '@switchyard/wallets';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
@@ -150,6 +151,32 @@ describe('billing through the API', () => {
       expect(rows[0]).toMatchObject({ status: 200, stream: true, output_tokens: 25, cost: expected });
       const w1 = await settled(t);
       expect(w0.balance - w1.balance).toBe(expected);
+    });
+
+    it('a /v1/messages stream carries its cost in the message_delta usage, and the Anthropic SDK takes it', async () => {
+      const t = await tenant('1.00');
+      const w0 = await wallet(t);
+      const anthropic = new Anthropic({ baseURL: stack.url, apiKey: t.key, maxRetries: 0 });
+      const costs: bigint[] = [];
+      // an Anthropic upstream (its own events pass through) and an OpenAI one (converted)
+      for (const model of ['claude-haiku-4-5', 'gpt-4o-mini']) {
+        const stream = anthropic.messages.stream({
+          model,
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'Stream the cost [[demo: tokens=15]]' }],
+        });
+        const deltas: Array<{ usage: Record<string, unknown> }> = [];
+        for await (const ev of stream) if (ev.type === 'message_delta') deltas.push(ev as never);
+        const final = await stream.finalMessage();
+        expect(final.usage.output_tokens).toBe(15);
+        expect(deltas).toHaveLength(1);
+        const cost = nanos(deltas[0].usage.cost as string);
+        expect(cost).toBe(tokenCost(price(model), { prompt_tokens: final.usage.input_tokens, completion_tokens: 15 }));
+        costs.push(cost);
+      }
+      const rows = await waitForUsage(stack.db, t.workspace.id, 2);
+      expect(rows.map((r) => r.cost)).toEqual(costs);
+      expect((await settled(t)).balance).toBe(w0.balance - costs[0] - costs[1]);
     });
 
     it('two requests that bring the same x-request-id are both charged, and leave no hold behind', async () => {
