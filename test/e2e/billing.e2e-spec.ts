@@ -503,6 +503,36 @@ describe('billing through the API', () => {
       expect((await wallet(t)).balance).toBe(1_500_000_000n);
     });
 
+    it('Idempotency-Key after its 24 h: the ledger reference stays, so another amount or wallet is 409', async () => {
+      const t = await tenant('0');
+      const other = await tenant('0');
+      const key = { 'Idempotency-Key': `recharge-later-${t.workspace.id}` };
+      const path = (ws: string) => `/admin/api/workspaces/${ws}/wallet/recharges`;
+      const first = await admin.post<{ transaction_id: string }>(path(t.workspace.id), { amount: '2.00' }, key);
+      expect(first.status).toBe(201);
+      // a day later the stored response is gone
+      await stack.db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`, [
+        key['Idempotency-Key'],
+      ]);
+      for (const [ws, amount] of [
+        [t.workspace.id, '5.00'],
+        [other.workspace.id, '2.00'],
+      ]) {
+        const r = await admin.post(path(ws), { amount }, key);
+        expect({ ws, status: r.status, code: (r.body as any).error?.code }).toEqual({
+          ws,
+          status: 409,
+          code: 'idempotency_key_reused',
+        });
+      }
+      // the very same recharge again: the first transaction, no money moved
+      const same = await admin.post<{ transaction_id: string }>(path(t.workspace.id), { amount: '2.00' }, key);
+      expect(same.status).toBe(201);
+      expect(same.body.transaction_id).toBe(first.body.transaction_id);
+      expect((await wallet(t)).balance).toBe(2_000_000_000n);
+      expect((await wallet(other)).balance).toBe(0n);
+    });
+
     it('Idempotency-Key: 10 concurrent identical requests credit exactly once', async () => {
       const t = await tenant('0', { agentCredit: '10.00' });
       const path = `/admin/api/workspaces/${t.workspace.id}/wallet/recharges`;
