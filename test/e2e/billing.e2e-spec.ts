@@ -485,6 +485,32 @@ describe('billing through the API', () => {
       expect((await wallet(t)).balance).toBe(2_000_000_000n);
     });
 
+    it("a platform admin suspends an agent's wallet: its transfers are refused until it is resumed", async () => {
+      const t = await tenant('0', { agentCredit: '3.00' });
+      const agentWallet = `/admin/api/agents/${t.agent.id}/wallet`;
+      const recharge = () =>
+        t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '1.00' });
+      // only a platform admin suspends or resumes an agent's wallet
+      expect((await t.agent.client.post(`${agentWallet}/suspend`)).status).toBe(403);
+      const sus = await admin.post(`${agentWallet}/suspend`);
+      expect(sus.status).toBe(200);
+      expect(sus.body).toMatchObject({ status: 'suspended', balance: '3.00' });
+      expect((await t.agent.client.get(agentWallet)).body).toMatchObject({ status: 'suspended' });
+      const refused = await recharge();
+      expect(refused.status).toBe(402);
+      expect((refused.body as any).error).toMatchObject({ code: 'wallet_suspended' });
+      expect((await t.agent.client.post(`${agentWallet}/resume`)).status).toBe(403);
+      expect(await walletOf(stack.db, 'agent', t.agent.id)).toMatchObject({ balance: 3_000_000_000n });
+      expect((await wallet(t)).balance).toBe(0n);
+      const res = await admin.post(`${agentWallet}/resume`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'active' });
+      const ok = await recharge();
+      expect(ok.status).toBe(201);
+      expect(await walletOf(stack.db, 'agent', t.agent.id)).toMatchObject({ balance: 2_000_000_000n });
+      expect((await wallet(t)).balance).toBe(1_000_000_000n);
+    });
+
     it('Idempotency-Key: the same key and body credit once and replay; another body is 409', async () => {
       const t = await tenant('0');
       const path = `/admin/api/workspaces/${t.workspace.id}/wallet/recharges`;
