@@ -1,6 +1,9 @@
 // Billing through the HTTP API with the whole app: exact costs from catalog prices, holds and their
 // release, 402s, suspension, a client vanishing mid-stream, recharges and transfers with
 // Idempotency-Key, transaction history, and what /v1/usage and /admin/api/usage report.
+import Anthropic from '@anthropic-ai/sdk';
+import { IdempotencyService } from '@switchyard/core';
+import { WalletLeasesService } from '@switchyard/wallets';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import {
   catalogPrices,
@@ -150,6 +153,32 @@ describe('billing through the API', () => {
       expect(w0.balance - w1.balance).toBe(expected);
     });
 
+    it('a /v1/messages stream carries its cost in the message_delta usage, and the Anthropic SDK takes it', async () => {
+      const t = await tenant('1.00');
+      const w0 = await wallet(t);
+      const anthropic = new Anthropic({ baseURL: stack.url, apiKey: t.key, maxRetries: 0 });
+      const costs: bigint[] = [];
+      // an Anthropic upstream (its own events pass through) and an OpenAI one (converted)
+      for (const model of ['claude-haiku-4-5', 'gpt-4o-mini']) {
+        const stream = anthropic.messages.stream({
+          model,
+          max_tokens: 100,
+          messages: [{ role: 'user', content: 'Stream the cost [[demo: tokens=15]]' }],
+        });
+        const deltas: Array<{ usage: Record<string, unknown> }> = [];
+        for await (const ev of stream) if (ev.type === 'message_delta') deltas.push(ev as never);
+        const final = await stream.finalMessage();
+        expect(final.usage.output_tokens).toBe(15);
+        expect(deltas).toHaveLength(1);
+        const cost = nanos(deltas[0].usage.cost as string);
+        expect(cost).toBe(tokenCost(price(model), { prompt_tokens: final.usage.input_tokens, completion_tokens: 15 }));
+        costs.push(cost);
+      }
+      const rows = await waitForUsage(stack.db, t.workspace.id, 2);
+      expect(rows.map((r) => r.cost)).toEqual(costs);
+      expect((await settled(t)).balance).toBe(w0.balance - costs[0] - costs[1]);
+    });
+
     it('two requests that bring the same x-request-id are both charged, and leave no hold behind', async () => {
       const t = await tenant('1.00');
       const w0 = await wallet(t);
@@ -169,6 +198,33 @@ describe('billing through the API', () => {
       expect(usage.reduce((sum, x) => sum - nanos(x.amount), 0n)).toBe(cost);
       const rows = await waitForUsage(stack.db, t.workspace.id, 2);
       expect(rows.map((r) => r.cost).reduce((s, c) => s + c, 0n)).toBe(cost);
+    });
+
+    it('Idempotency-Key on /v1: a charged reply goes out even when storing it fails, and a retry is never charged again', async () => {
+      const t = await tenant('1.00');
+      const idem = stack.app.app.get(IdempotencyService);
+      const store = jest.spyOn(idem, 'complete').mockRejectedValueOnce(new Error('the database blinked'));
+      const body = ask('Charged once [[demo: tokens=12]]', { max_tokens: 50 });
+      const headers = { 'Idempotency-Key': `v1-store-fails-${t.workspace.id}` };
+      const first = await postChat(stack.url, t.key, body, headers);
+      expect(first.status).toBe(200);
+      const cost = nanos(first.headers.get('x-credits-used')!);
+      expect(cost).toBeGreaterThan(0n);
+      // right away the key is still the first request's (never given up after a charge)...
+      const soon = await postChat(stack.url, t.key, body, headers);
+      if (soon.status !== 200) expect(soon.body.error.code).toBe('idempotency_in_progress');
+      else expect(soon.headers.get('idempotent-replayed')).toBe('true');
+      // ...and once the reply is stored again, retries get the first response
+      let replay = soon;
+      await eventually(
+        async () => (replay = await postChat(stack.url, t.key, body, headers)).status === 200,
+        10_000,
+        'the stored reply',
+      );
+      store.mockRestore();
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body.id).toBe(first.body.id);
+      expect((await settled(t)).balance).toBe(1_000_000_000n - cost);
     });
 
     it('the balance afterwards is the start minus the usage log costs, over streamed and plain calls', async () => {
@@ -264,6 +320,44 @@ describe('billing through the API', () => {
       expect((await settled(t2)).balance).toBe(left - nanos(usage.cost));
     });
 
+    it('n choices: the worst case and the output cap count every choice, and the charge is exact', async () => {
+      const t = await tenant('0.001'); // 1,000,000 nanos
+      const p = price('gpt-4o-mini');
+      // 4 choices of up to 500 tokens: 2,000 output tokens (1,200,000 nanos) are more than the wallet
+      const sent = stack.upstream.requests.length;
+      const r = await postChat(stack.url, t.key, ask('Four long ones [[demo: tokens=400]]', { n: 4, max_tokens: 500 }));
+      expect(r.status).toBe(402);
+      expect(r.body.error.code).toBe('insufficient_balance');
+      expect(stack.upstream.requests.length).toBe(sent);
+      // within the balance: every choice is paid for, exactly
+      const ok = await postChat(
+        stack.url,
+        t.key,
+        ask('Three short ones [[demo: tokens=30]]', { n: 3, max_tokens: 100 }),
+      );
+      expect(ok.status).toBe(200);
+      expect(ok.body.choices).toHaveLength(3);
+      expect(ok.body.usage.completion_tokens).toBe(90);
+      const cost = tokenCost(p, ok.body.usage);
+      expect(nanos(ok.headers.get('x-credits-used')!)).toBe(cost);
+      expect((await settled(t)).balance).toBe(1_000_000n - cost);
+
+      // no max_tokens on a small wallet: each of the 4 choices gets a quarter of what the balance pays for
+      const t2 = await tenant('0.00005');
+      const start = (await wallet(t2)).balance;
+      const capped = await postChat(stack.url, t2.key, ask('Four stories [[demo: tokens=5000]]', { n: 4 }));
+      expect(capped.status).toBe(200);
+      const perChoice = (stack.upstream.requests.at(-1)!.body as { max_tokens?: number }).max_tokens!;
+      expect(perChoice).toBeGreaterThanOrEqual(1);
+      expect(capped.body.usage.completion_tokens).toBe(4 * perChoice);
+      const c2 = tokenCost(p, capped.body.usage);
+      expect(c2).toBeLessThanOrEqual(start);
+      expect(nanos(capped.headers.get('x-credits-used')!)).toBe(c2);
+      const w = await settled(t2);
+      expect(w.balance).toBe(start - c2);
+      expect(w.balance).toBeGreaterThanOrEqual(0n);
+    });
+
     it('402 wallet_suspended after suspend, and service again after resume', async () => {
       const t = await tenant('1.00');
       const sus = await t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/suspend`);
@@ -310,27 +404,32 @@ describe('billing through the API', () => {
     it('a client that vanishes mid-stream pays for the tokens produced, no more than its hold, and leaves no hold', async () => {
       const t = await tenant('1.00');
       const start = (await wallet(t)).balance;
-      let heldDuring = 0n;
-      const s = await streamChat(
-        stack.url,
-        t.key,
-        ask('A slow story [[demo: tokens=400, tps=50]]', { max_tokens: 400 }),
-        {
-          abortAfter: 6,
-          onChunk: async (n) => {
-            if (n === 2) heldDuring = (await wallet(t)).held;
-          },
+      const leases = stack.app.app.get(WalletLeasesService);
+      // the request's own reservation: the only request of this workspace in flight (the lease holds more)
+      let reserved = 0n;
+      let leased = 0n;
+      const prompt = 'A slow story [[demo: tokens=400, tps=50]]';
+      const s = await streamChat(stack.url, t.key, ask(prompt, { max_tokens: 400 }), {
+        abortAfter: 6,
+        onChunk: (n) => {
+          const l = leases.snapshot().find((x) => x.workspaceId === t.workspace.id && !x.retired);
+          if (n === 2 && l) [reserved, leased] = [l.reserved, l.amount];
         },
-      );
+      });
       expect(s.aborted).toBe(true);
-      expect(heldDuring).toBeGreaterThan(0n);
+      // its worst case, by hand: a token per byte of the prompt plus framing, and all 400 output tokens,
+      // at the dearer of gpt-4o-mini and its fallback
+      const tokens = { prompt_tokens: Buffer.byteLength(prompt) + 7, completion_tokens: 400 };
+      const [a, b] = ['gpt-4o-mini', 'deepseek-v3.2'].map((m) => tokenCost(price(m), tokens));
+      expect(reserved).toBe(a > b ? a : b);
+      expect(leased).toBeGreaterThan(reserved);
       const rows = await waitForUsage(stack.db, t.workspace.id, 1);
       const row = rows[0];
       expect(row.status).toBe(499);
       expect(row.output_tokens).toBeGreaterThan(0);
       expect(row.output_tokens).toBeLessThan(400);
       expect(row.cost).toBeGreaterThan(0n);
-      expect(row.cost).toBeLessThanOrEqual(heldDuring);
+      expect(row.cost).toBeLessThanOrEqual(reserved);
       expect(row.cost).toBe(
         tokenCost(price('gpt-4o-mini'), { prompt_tokens: row.input_tokens, completion_tokens: row.output_tokens }),
       );
@@ -389,6 +488,32 @@ describe('billing through the API', () => {
       expect((await wallet(t)).balance).toBe(2_000_000_000n);
     });
 
+    it("a platform admin suspends an agent's wallet: its transfers are refused until it is resumed", async () => {
+      const t = await tenant('0', { agentCredit: '3.00' });
+      const agentWallet = `/admin/api/agents/${t.agent.id}/wallet`;
+      const recharge = () =>
+        t.agent.client.post(`/admin/api/workspaces/${t.workspace.id}/wallet/recharges`, { amount: '1.00' });
+      // only a platform admin suspends or resumes an agent's wallet
+      expect((await t.agent.client.post(`${agentWallet}/suspend`)).status).toBe(403);
+      const sus = await admin.post(`${agentWallet}/suspend`);
+      expect(sus.status).toBe(200);
+      expect(sus.body).toMatchObject({ status: 'suspended', balance: '3.00' });
+      expect((await t.agent.client.get(agentWallet)).body).toMatchObject({ status: 'suspended' });
+      const refused = await recharge();
+      expect(refused.status).toBe(402);
+      expect((refused.body as any).error).toMatchObject({ code: 'wallet_suspended' });
+      expect((await t.agent.client.post(`${agentWallet}/resume`)).status).toBe(403);
+      expect(await walletOf(stack.db, 'agent', t.agent.id)).toMatchObject({ balance: 3_000_000_000n });
+      expect((await wallet(t)).balance).toBe(0n);
+      const res = await admin.post(`${agentWallet}/resume`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'active' });
+      const ok = await recharge();
+      expect(ok.status).toBe(201);
+      expect(await walletOf(stack.db, 'agent', t.agent.id)).toMatchObject({ balance: 2_000_000_000n });
+      expect((await wallet(t)).balance).toBe(1_000_000_000n);
+    });
+
     it('Idempotency-Key: the same key and body credit once and replay; another body is 409', async () => {
       const t = await tenant('0');
       const path = `/admin/api/workspaces/${t.workspace.id}/wallet/recharges`;
@@ -405,6 +530,36 @@ describe('billing through the API', () => {
       expect(c.status).toBe(409);
       expect((c.body as any).error).toMatchObject({ code: 'idempotency_key_reused' });
       expect((await wallet(t)).balance).toBe(1_500_000_000n);
+    });
+
+    it('Idempotency-Key after its 24 h: the ledger reference stays, so another amount or wallet is 409', async () => {
+      const t = await tenant('0');
+      const other = await tenant('0');
+      const key = { 'Idempotency-Key': `recharge-later-${t.workspace.id}` };
+      const path = (ws: string) => `/admin/api/workspaces/${ws}/wallet/recharges`;
+      const first = await admin.post<{ transaction_id: string }>(path(t.workspace.id), { amount: '2.00' }, key);
+      expect(first.status).toBe(201);
+      // a day later the stored response is gone
+      await stack.db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`, [
+        key['Idempotency-Key'],
+      ]);
+      for (const [ws, amount] of [
+        [t.workspace.id, '5.00'],
+        [other.workspace.id, '2.00'],
+      ]) {
+        const r = await admin.post(path(ws), { amount }, key);
+        expect({ ws, status: r.status, code: (r.body as any).error?.code }).toEqual({
+          ws,
+          status: 409,
+          code: 'idempotency_key_reused',
+        });
+      }
+      // the very same recharge again: the first transaction, no money moved
+      const same = await admin.post<{ transaction_id: string }>(path(t.workspace.id), { amount: '2.00' }, key);
+      expect(same.status).toBe(201);
+      expect(same.body.transaction_id).toBe(first.body.transaction_id);
+      expect((await wallet(t)).balance).toBe(2_000_000_000n);
+      expect((await wallet(other)).balance).toBe(0n);
     });
 
     it('Idempotency-Key: 10 concurrent identical requests credit exactly once', async () => {

@@ -4,7 +4,9 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { WalletLeasesService } from '@switchyard/wallets';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
+import { holdsOf, usageMismatches, walletOf } from './helpers/money';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 
 interface Answer {
@@ -572,8 +574,9 @@ describe('errors, logs, ops and graceful shutdown', () => {
   });
 
   describe('graceful shutdown', () => {
-    it('finishes the stream in flight, refuses new connections, and keeps its usage row', async () => {
-      const peer = await stack.startPeer();
+    it('finishes the stream in flight, refuses new connections, keeps its usage row and posts its charge', async () => {
+      // this process posts and releases its wallet leases only when it stops: nothing else would, meanwhile
+      const peer = await stack.startPeer({ LEASE_FLUSH_MS: '60000', LEASE_IDLE_MS: '3600000' });
       const requestId = 'shutdown-stream-0001';
       const res = await fetch(`${peer.url}/v1/chat/completions`, {
         method: 'POST',
@@ -590,6 +593,10 @@ describe('errors, logs, ops and graceful shutdown', () => {
       let text = '';
       const first = await reader.read();
       text += decoder.decode(first.value, { stream: true });
+      const leases = peer.app.get(WalletLeasesService).snapshot();
+      expect(leases.map((l) => l.workspaceId)).toEqual([t.workspace.id]);
+      const wallet = await walletOf(stack.db, 'workspace', t.workspace.id);
+      expect(wallet.held).toBeGreaterThan(0n);
 
       // a connection opened ahead of need that never sends a request (HTTP client pools, browsers and
       // load balancers do this) must not hold the shutdown for the whole grace period (5 s here)
@@ -644,11 +651,14 @@ describe('errors, logs, ops and graceful shutdown', () => {
       expect(rows).toEqual([
         { status: 200, output_tokens: 40, cost: expect.stringMatching(/^[1-9]\d*$/), stream: true },
       ]);
-      const holds: Array<{ n: number }> = await stack.db.query(
-        'SELECT count(*)::int AS n FROM holds WHERE request_id = $1',
-        [requestId],
-      );
-      expect(holds[0].n).toBe(0);
+      // its charge was posted before the pools closed (the ledger's usage postings are the usage rows'
+      // costs), and its lease released: nothing held, no hold row left
+      expect(await usageMismatches(stack.db, t.workspace.id)).toEqual([]);
+      expect(
+        await stack.db.query('SELECT id FROM holds WHERE id = ANY($1::uuid[])', [leases.map((l) => l.holdId)]),
+      ).toEqual([]);
+      expect(await walletOf(stack.db, 'workspace', t.workspace.id)).toMatchObject({ held: 0n });
+      expect(await holdsOf(stack.db, wallet.id)).toBe(0);
       // the main process never noticed
       expect((await send(`${stack.url}/healthz`)).status).toBe(200);
     }, 15_000);

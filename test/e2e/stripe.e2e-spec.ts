@@ -3,6 +3,7 @@
 // a paid session exactly once, whatever the replays, duplicates and order of events.
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
+import { DataSource } from 'typeorm';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ledgerViolations, walletOf } from './helpers/money';
 import { CheckoutSession, startStripeStandIn, StripeStandIn } from './helpers/stripe-stand-in';
@@ -169,6 +170,29 @@ describe('Stripe top-ups', () => {
     expect(txs.body.data[0]).toMatchObject({ kind: 'stripe_topup', amount: '12.34', reference: s.id });
   });
 
+  it('a database error while crediting answers 500 and does not mark the event processed: the retry credits', async () => {
+    const s = await checkout('3.00');
+    const before = await balance();
+    const evt = event('checkout.session.completed', s, { payment_status: 'paid' });
+    const db = stack.app.app.get(DataSource);
+    const query = db.query.bind(db);
+    const spy = jest
+      .spyOn(db, 'query')
+      .mockImplementation((sql: string, params?: unknown[]) =>
+        /FROM workspaces WHERE id/.test(sql) ? Promise.reject(new Error('connection terminated')) : query(sql, params),
+      );
+    const failed = await deliver(evt).finally(() => spy.mockRestore());
+    expect(failed.status).toBe(500);
+    expect(await balance()).toBe(before);
+    expect(await stack.db.query(`SELECT id FROM stripe_events WHERE id = $1`, [evt.id])).toEqual([]);
+    // Stripe delivers the same event again: now it credits, once
+    const retry = await deliver(evt);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ received: true, credited: true });
+    expect((await balance()) - before).toBe(3_000_000_000n);
+    expect(await topups(s.id)).toBe(1);
+  });
+
   it('credits a session once across different events for it: duplicates, async success, any order, at once', async () => {
     // completed delivered twice under two event ids
     const a = await checkout('3.00');
@@ -283,6 +307,8 @@ describe('Stripe top-ups', () => {
         metadata: { workspace_id: '00000000-0000-4000-8000-000000000000' },
         client_reference_id: '00000000-0000-4000-8000-000000000000',
       },
+      // not even a workspace id (the lookup would fail on it): ignored, not retried forever
+      { payment_status: 'paid' as const, metadata: { workspace_id: 'ws-bogus' }, client_reference_id: 'ws-bogus' },
     ]) {
       const r = await deliver(event('checkout.session.completed', s, over));
       expect(r.status).toBe(200);

@@ -45,7 +45,7 @@ export function planReply(conv: Conversation, knobs: DemoKnobs): Plan {
   const choices: PlannedChoice[] = [];
   for (let i = 0; i < n; i++) choices.push(planChoice(conv, knobs, i, images));
   const completionTokens = choices.reduce((sum, c) => sum + choiceTokens(c), 0);
-  return { choices, promptTokens: countPromptTokens(conv), completionTokens, images };
+  return { choices, promptTokens: knobs.prompt_tokens ?? countPromptTokens(conv), completionTokens, images };
 }
 
 export function choiceTokens(c: PlannedChoice): number {

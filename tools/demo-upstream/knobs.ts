@@ -12,6 +12,7 @@ const NUMERIC = [
   'drop_after',
   'error_after',
   'end_after',
+  'prompt_tokens',
 ] as const;
 const BOOLEAN = ['no_usage', 'hang', 'malformed', 'parallel', 'leaky_error'] as const;
 type NumericKnob = (typeof NUMERIC)[number];

@@ -23,6 +23,8 @@ export interface DemoKnobs {
   end_after?: number;
   /** error texts (status, error_after) name the caller's key, this server's address and internal URLs */
   leaky_error?: boolean;
+  /** report this many prompt tokens (an upstream whose tokenizer counts more than the gateway estimated) */
+  prompt_tokens?: number;
   /** omit usage from responses and streams */
   no_usage?: boolean;
   /** accept the request and never answer */

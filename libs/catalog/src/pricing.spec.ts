@@ -30,9 +30,19 @@ describe('pricing', () => {
     const p = parsePrice({ per_request: '0.001', per_image: '0.04', per_second: '0.10', per_1k_chars: '0.015' });
     expect(costOf(p, { inputTokens: 0, outputTokens: 0 })).toBe(1_000_000n);
     expect(costOf(p, { inputTokens: 0, outputTokens: 0, images: 2 })).toBe(81_000_000n);
-    expect(costOf(p, { inputTokens: 0, outputTokens: 0, seconds: 2.5 })).toBe(301_000_000n);
+    // 2.5 s at 0.10 a second is 0.25, not 3 s worth: durations are exact, rounded once with the rest
+    expect(costOf(p, { inputTokens: 0, outputTokens: 0, milliseconds: 2_500 })).toBe(251_000_000n);
     // 1500 chars at 0.015 per 1000 = 0.0225
     expect(costOf(p, { inputTokens: 0, outputTokens: 0, chars: 1500 })).toBe(23_500_000n);
+  });
+
+  it('rounds a duration with the other parts, once', () => {
+    // 1 ms at 0.000000003 a second is 0.003 of a nano; with 1 token at 0.0375/M (37.5 nanos): 37.503 -> 38
+    const p = parsePrice({ input_per_mtok: '0.0375', per_second: '0.000000003' });
+    expect(costOf(p, { inputTokens: 1, outputTokens: 0, milliseconds: 1 })).toBe(38n);
+    expect(costOf(p, { inputTokens: 0, outputTokens: 0, milliseconds: 1 })).toBe(1n);
+    expect(costOf(p, { inputTokens: 0, outputTokens: 0, milliseconds: 1_000 })).toBe(3n);
+    expect(() => costOf(p, { inputTokens: 0, outputTokens: 0, milliseconds: 2.5 })).toThrow();
   });
 
   it('tells how many output tokens a budget pays for', () => {

@@ -29,7 +29,8 @@ export interface MeteredUsage {
   cachedInputTokens?: number;
   outputTokens: number;
   images?: number;
-  seconds?: number;
+  /** audio or video duration in whole milliseconds: exact, so per-second prices round once with the rest */
+  milliseconds?: number;
   chars?: number;
 }
 
@@ -70,7 +71,8 @@ const MILLION = 1_000_000n;
 
 /**
  * Exact cost in nanos. Everything is summed in millionths of a nano (token prices are per million;
- * characters are per thousand, scaled by 1000 to share the denominator), then rounded up once.
+ * characters per thousand and seconds per thousand milliseconds, scaled by 1000 to share the
+ * denominator), then rounded up once.
  */
 export function costOf(price: Price, u: MeteredUsage): bigint {
   const cached = BigInt(Math.min(u.cachedInputTokens ?? 0, u.inputTokens));
@@ -80,8 +82,8 @@ export function costOf(price: Price, u: MeteredUsage): bigint {
     cached * price.cachedInputPerMtok +
     BigInt(u.outputTokens) * price.outputPerMtok +
     BigInt(u.chars ?? 0) * price.per1kChars * 1000n +
-    (BigInt(u.images ?? 0) * price.perImage + BigInt(Math.ceil(u.seconds ?? 0)) * price.perSecond + price.perRequest) *
-      MILLION;
+    BigInt(u.milliseconds ?? 0) * price.perSecond * 1000n +
+    (BigInt(u.images ?? 0) * price.perImage + price.perRequest) * MILLION;
   return ceilDiv(micro, MILLION);
 }
 

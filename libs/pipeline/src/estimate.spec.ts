@@ -1,15 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { countTokens as o200k } from 'gpt-tokenizer';
+import { countTokens as cl100k } from 'gpt-tokenizer/cjs/encoding/cl100k_base';
 import { estimateChatInputTokens, estimateEmbeddingInputTokens } from './estimate';
 
+const chat = (text: string) => estimateChatInputTokens({ model: 'm', messages: [{ role: 'user', content: text }] });
+
 describe('hold estimates', () => {
-  it('errs above a real count for English text', () => {
-    const text = 'The quick brown fox jumps over the lazy dog. '.repeat(50); // ~500 tokens with o200k
-    const est = estimateChatInputTokens({ model: 'm', messages: [{ role: 'user', content: text }] });
-    expect(est).toBeGreaterThan(500);
-    expect(est).toBeLessThan(1000);
+  // texts where characters/3 fell short of a real count
+  const texts: Record<string, string> = {
+    english: 'The quick brown fox jumps over the lazy dog. '.repeat(50),
+    chinese:
+      '人工智能是计算机科学的一个分支，它企图了解智能的实质，并生产出一种新的能以人类智能相似的方式做出反应的智能机器。'.repeat(
+        10,
+      ),
+    japanese: '吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。'.repeat(10),
+    rare_ideographs: '鱻龘靐齉爩麤龖骉羴猋'.repeat(20),
+    emoji: '😀🎉🚀👍🏽❤️🔥✨🙏🏻'.repeat(20),
+    json: JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: i, name: `n${i}`, v: [i, i * 2] }))),
+    base64: randomBytes(3000).toString('base64'),
+    punctuation: '!@#$%^&*()_+{}|:"<>?~`-=[]\\;\',./'.repeat(30),
+  };
+
+  it.each(Object.entries(texts))('never falls short of a real tokenizer count: %s', (_, text) => {
+    const est = chat(text);
+    expect(est).toBeGreaterThanOrEqual(o200k(text) + 6); // + the framing a real count adds
+    expect(est).toBeGreaterThanOrEqual(cl100k(text) + 6);
+    expect(est).toBe(Buffer.byteLength(text) + 7); // one token a byte, and the framing
   });
 
   it('counts images, tool calls and tools', () => {
-    const base = estimateChatInputTokens({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    const base = chat('hi');
     const withImage = estimateChatInputTokens({
       model: 'm',
       messages: [
@@ -37,9 +57,11 @@ describe('hold estimates', () => {
   });
 
   it('estimates embedding inputs of every shape', () => {
-    expect(estimateEmbeddingInputTokens({ model: 'e', input: 'abcdef' })).toBe(3);
-    expect(estimateEmbeddingInputTokens({ model: 'e', input: ['abc', 'abc'] })).toBe(4);
+    expect(estimateEmbeddingInputTokens({ model: 'e', input: 'abcdef' })).toBe(7);
+    expect(estimateEmbeddingInputTokens({ model: 'e', input: ['abc', 'abc'] })).toBe(8);
     expect(estimateEmbeddingInputTokens({ model: 'e', input: [1, 2, 3] })).toBe(3);
     expect(estimateEmbeddingInputTokens({ model: 'e', input: [[1, 2], [3]] })).toBe(3);
+    const chinese = texts.chinese;
+    expect(estimateEmbeddingInputTokens({ model: 'e', input: chinese })).toBeGreaterThan(cl100k(chinese));
   });
 });

@@ -23,8 +23,10 @@ export interface AdmitInput {
   model: ResolvedModel;
   requestedName: string;
   inputTokens: number;
-  /** max output tokens fixed by the client; null lets the gateway cap it at what the balance pays */
+  /** max output tokens fixed by the client, per choice; null lets the gateway cap it at what the balance pays */
   clientMaxOutput: number | null;
+  /** choices the upstream generates (`n`), each up to the output limit; 1 when absent */
+  choices?: number;
   /** embeddings and other requests without generated tokens */
   noOutput?: boolean;
 }
@@ -60,16 +62,25 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     const attempts = planAttempts(i.model, this.catalog, { allowed: (m) => this.allowlists.allows(i.key, m) });
     const { headers } = await this.limits.check(i.key, i.req.ip ?? '');
 
-    // worst case over every model the plan may use (a fallback may cost more than the primary)
+    // worst case over every model the plan may use (a fallback may cost more than the primary); the
+    // output limit is per choice, so n choices may produce n times as much
     const models = [...new Set(attempts.map((a) => a.model))];
     if (!models.length) models.push(i.model);
+    const choices = i.noOutput ? 0 : Math.max(1, i.choices ?? 1);
     const maxOut = i.noOutput ? 0 : (i.clientMaxOutput ?? maxOutputOf(i.model));
+    // a prompt cannot be billed beyond the model's context window (the upstream refuses longer ones)
+    const inputOf = (m: ResolvedModel) =>
+      i.noOutput || !m.capabilities.context_length
+        ? i.inputTokens
+        : Math.min(i.inputTokens, m.capabilities.context_length);
     let worst = 0n;
     let minimum = 0n;
     for (const m of models) {
-      const w = costOf(m.price, { inputTokens: i.inputTokens, outputTokens: maxOut });
+      const w = costOf(m.price, { inputTokens: inputOf(m), outputTokens: maxOut * choices });
       const least =
-        i.clientMaxOutput !== null || i.noOutput ? w : costOf(m.price, { inputTokens: i.inputTokens, outputTokens: 1 });
+        i.clientMaxOutput !== null || i.noOutput
+          ? w
+          : costOf(m.price, { inputTokens: inputOf(m), outputTokens: choices });
       if (w > worst) worst = w;
       if (least > minimum) minimum = least;
     }
@@ -77,10 +88,10 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     i.call.settlement = new Promise<bigint>((resolve) => (i.call.settle = resolve));
     let outputCap: number | null = null;
     if (held && i.clientMaxOutput === null && !i.noOutput && held.amount < worst) {
-      outputCap = Math.max(
-        1,
-        Math.min(...models.map((m) => affordableOutputTokens(m.price, i.inputTokens, held.amount))),
-      );
+      // what the reservation pays for, shared by the n choices
+      const perChoice = (m: ResolvedModel) =>
+        Math.floor(affordableOutputTokens(m.price, inputOf(m), held.amount) / choices);
+      outputCap = Math.max(1, Math.min(...models.map(perChoice)));
     }
     return { requestId: i.req.id, key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
   }

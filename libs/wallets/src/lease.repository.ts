@@ -20,6 +20,15 @@ export interface LeaseCharge {
   amount: bigint;
 }
 
+/** What one lease's charge took: from its hold row, and beyond it from the wallet's available funds. */
+export interface LeasePosting {
+  fromLease: bigint;
+  loose: bigint;
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
 @Injectable()
 export class LeaseRepository {
   constructor(private readonly db: DataSource) {}
@@ -71,8 +80,13 @@ export class LeaseRepository {
   /**
    * Posts the pending charges of several leases in one transaction: each wallet pays from its lease (balance
    * and held go down together, so what is available does not change), revenue receives the total, and one
-   * ledger transaction with balanced entries records it. Charges whose lease row is gone (swept after the
-   * process stalled) are taken from what the wallet still has available. Returns the amount posted per hold.
+   * ledger transaction with balanced entries records it. A charge larger than what its lease row still
+   * holds (the row was swept after the process stalled, or is short) takes all the row has, and only the
+   * rest from what the wallet has available: never below zero, and never losing the part the lease covers.
+   *
+   * `reference` names the batch: a retry with the same reference (the first attempt's commit may have
+   * happened without its acknowledgement reaching us) posts nothing and answers what the first one posted.
+   * Returns, per hold, what was taken from the lease and what was taken loose.
    */
   async charge(
     charges: LeaseCharge[],
@@ -80,41 +94,53 @@ export class LeaseRepository {
     reference: string,
     metadata: Record<string, unknown>,
     ttlMs: number,
-  ): Promise<Map<string, bigint>> {
+  ): Promise<Map<string, LeasePosting>> {
     const live = charges.filter((c) => c.amount > 0n);
-    const posted = new Map<string, bigint>();
+    const posted = new Map<string, LeasePosting>();
     if (!live.length) return posted;
     await this.db.transaction(async (m) => {
       const accountIds = [...new Set(live.map((c) => c.accountId))].sort();
-      // wallet rows locked in id order; each statement below sees them as locked (a fresh snapshot)
+      // wallet rows locked in id order; each statement below sees them as locked (a fresh snapshot), and
+      // no other statement changes these wallets' lease rows meanwhile (all of them lock the wallet first)
       const locked = (await m.query(
         `SELECT id, (balance - held)::text AS available FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [accountIds],
       )) as Array<{ id: string; available: string }>;
+      // a first attempt of this batch that committed holds these locks until it is done: this sees it
+      const prior = (await m.query(
+        `SELECT metadata->'posted' AS posted FROM ledger_transactions WHERE kind = 'usage' AND reference = $1`,
+        [reference],
+      )) as Array<{ posted: Record<string, [string, string]> | null }>;
+      if (prior.length) {
+        for (const [holdId, [fromLease, loose]] of Object.entries(prior[0].posted ?? {}))
+          posted.set(holdId, { fromLease: BigInt(fromLease), loose: BigInt(loose) });
+        return;
+      }
       const available = new Map(locked.map((r) => [r.id, BigInt(r.available)]));
-      const found = (await m.query(
-        `WITH u AS (
-           UPDATE holds h SET amount = h.amount - v.amount, expires_at = now() + make_interval(secs => $3::double precision / 1000)
-             FROM unnest($1::uuid[], $2::bigint[]) AS v(id, amount) WHERE h.id = v.id AND h.amount >= v.amount RETURNING h.id)
-         SELECT id FROM u`,
-        [live.map((c) => c.holdId), live.map((c) => c.amount.toString()), ttlMs],
-      )) as Array<{ id: string }>;
-      const fromLease = new Set(found.map((r) => r.id));
+      const rows = (await m.query(`SELECT id, amount::text AS amount FROM holds WHERE id = ANY($1::uuid[])`, [
+        live.map((c) => c.holdId),
+      ])) as Array<{ id: string; amount: string }>;
+      const inLease = new Map(rows.map((r) => [r.id, BigInt(r.amount)]));
       const perAccount = new Map<string, { fromHold: bigint; loose: bigint }>();
       for (const c of live) {
         const a = perAccount.get(c.accountId) ?? { fromHold: 0n, loose: 0n };
-        let amount = c.amount;
-        if (fromLease.has(c.holdId)) a.fromHold += amount;
-        else {
-          // the lease row is gone (swept while this process stalled): take only what is available
-          const avail = available.get(c.accountId) ?? 0n;
-          amount = amount < avail ? amount : avail > 0n ? avail : 0n;
-          available.set(c.accountId, avail - amount);
-          a.loose += amount;
-        }
-        posted.set(c.holdId, amount);
+        const fromLease = min(c.amount, inLease.get(c.holdId) ?? 0n);
+        // beyond the lease row: only what the wallet has available
+        const avail = available.get(c.accountId) ?? 0n;
+        const loose = max(0n, min(c.amount - fromLease, avail));
+        available.set(c.accountId, avail - loose);
+        a.fromHold += fromLease;
+        a.loose += loose;
+        posted.set(c.holdId, { fromLease, loose });
         perAccount.set(c.accountId, a);
       }
+      const taken = [...posted].filter(([, p]) => p.fromLease > 0n);
+      if (taken.length)
+        await m.query(
+          `UPDATE holds h SET amount = h.amount - v.take, expires_at = now() + make_interval(secs => $3::double precision / 1000)
+             FROM unnest($1::uuid[], $2::bigint[]) AS v(id, take) WHERE h.id = v.id`,
+          [taken.map(([id]) => id), taken.map(([, p]) => p.fromLease.toString()), ttlMs],
+        );
       const ids = [...perAccount.keys()];
       const charged = ids.map((i) => perAccount.get(i)!.fromHold + perAccount.get(i)!.loose);
       const total = charged.reduce((s, v) => s + v, 0n);
@@ -124,9 +150,10 @@ export class LeaseRepository {
            FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(id, charged, from_hold) WHERE a.id = v.id`,
         [ids, charged.map(String), ids.map((i) => perAccount.get(i)!.fromHold.toString())],
       );
+      const record = Object.fromEntries([...posted].map(([id, p]) => [id, [String(p.fromLease), String(p.loose)]]));
       const tx = (await m.query(
         `INSERT INTO ledger_transactions (kind, reference, metadata) VALUES ('usage', $1, $2::jsonb) RETURNING id`,
-        [reference, JSON.stringify(metadata)],
+        [reference, JSON.stringify({ ...metadata, posted: record })],
       )) as Array<{ id: string }>;
       await m.query(
         `INSERT INTO ledger_entries (transaction_id, account_id, amount)

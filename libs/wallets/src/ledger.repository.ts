@@ -139,6 +139,22 @@ export class LedgerRepository {
     });
   }
 
+  /** A two-entry movement's transaction by its reference: from which account, to which, how much. */
+  async movementByReference(
+    kind: TransactionKind,
+    reference: string,
+  ): Promise<{ id: string; from: string; to: string; amount: bigint } | null> {
+    const rows = (await this.db.query(
+      `SELECT t.id, e.account_id, e.amount::text AS amount FROM ledger_transactions t
+         JOIN ledger_entries e ON e.transaction_id = t.id WHERE t.kind = $1 AND t.reference = $2`,
+      [kind, reference],
+    )) as Array<{ id: string; account_id: string; amount: string }>;
+    const from = rows.find((r) => BigInt(r.amount) < 0n);
+    const to = rows.find((r) => BigInt(r.amount) > 0n);
+    if (rows.length !== 2 || !from || !to) return null;
+    return { id: to.id, from: from.account_id, to: to.account_id, amount: BigInt(to.amount) };
+  }
+
   async transactionByReference(
     kind: TransactionKind,
     reference: string,

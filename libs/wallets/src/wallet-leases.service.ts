@@ -32,10 +32,23 @@ export interface Reservation {
   done: boolean;
 }
 
+interface Batch {
+  reference: string;
+  items: Array<{ l: Lease; amount: bigint; requests: number }>;
+}
+
 export const leaseFree = (l: Lease): bigint => l.amount - l.reserved - l.pending;
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 const SQUEEZE_WAIT_MS = 50;
+/** how long charges may wait for the ledger before new requests are refused: a few flushes, at least 2 s */
+const POSTING_GRACE_FLUSHES = 4;
+const POSTING_GRACE_MIN_MS = 2_000;
+
+const billingUnavailable = () =>
+  new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
+    'Retry-After': '5',
+  });
 
 @Injectable()
 export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -46,6 +59,10 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   private timers: NodeJS.Timeout[] = [];
   private flushing?: Promise<void>;
   private retryAt = 0;
+  /** the batch being posted, or whose posting failed: retried as it is, under the same ledger reference */
+  private batch?: Batch;
+  /** when the oldest charge not yet posted was made (null: everything is posted) */
+  private unpostedSince: number | null = null;
 
   constructor(
     private readonly repo: LeaseRepository,
@@ -71,6 +88,7 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
    */
   async reserve(workspaceId: string, worst: bigint, minimum: bigint): Promise<Reservation | null> {
     if (worst <= 0n) return null;
+    this.assertPostingHealthy();
     const r = await this.tryReserve(workspaceId, worst, minimum);
     if (r) return r;
     // other processes (and this one) may sit on unused lease funds of this wallet: ask them back
@@ -95,17 +113,22 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
 
   /**
    * Ends a request: charges `cost` out of its reservation (beyond it, out of the lease's free funds,
-   * unless `capAtReservation`) and returns the rest to the lease. The amount charged is known at once.
+   * unless `capAtReservation`) and returns the rest to the lease. The amount charged is known at once,
+   * and is never more than the lease holds: every charge posts from the lease row in full.
    */
   finish(r: Reservation | null, cost: bigint, capAtReservation = false): bigint {
     if (!r || r.done) return 0n;
     r.done = true;
     const l = r.lease;
     l.reserved -= r.amount;
-    const extra = capAtReservation || this.retired.has(l) ? 0n : max(0n, leaseFree(l));
-    const charged = max(0n, min(cost, r.amount + extra));
+    // the reservation is back in the lease's free funds, so those free funds are the most it may pay
+    const cap = capAtReservation || this.retired.has(l) ? r.amount : leaseFree(l);
+    const charged = max(0n, min(cost, cap));
     l.pending += charged;
-    if (charged > 0n) l.pendingRequests++;
+    if (charged > 0n) {
+      l.pendingRequests++;
+      this.unpostedSince ??= Date.now();
+    }
     l.lastActive = Date.now();
     if (l.pending * 2n >= l.amount) void this.flush();
     return charged;
@@ -119,32 +142,58 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
 
   private async doFlush(): Promise<void> {
     if (Date.now() < this.retryAt) return;
-    const batch = [...this.active.values(), ...this.retired]
-      .filter((l) => l.pending > 0n && l.accountId)
-      .map((l) => ({ l, amount: l.pending, requests: l.pendingRequests }));
-    if (!batch.length) return;
+    this.batch ??= this.nextBatch();
+    const batch = this.batch;
+    if (!batch) return;
+    const attempt = Date.now();
     try {
       const posted = await this.repo.charge(
-        batch.map((b) => ({ holdId: b.l.holdId, accountId: b.l.accountId!, amount: b.amount })),
+        batch.items.map((b) => ({ holdId: b.l.holdId, accountId: b.l.accountId!, amount: b.amount })),
         this.ledger.system('revenue'),
-        `lease-batch:${randomUUID()}`,
+        batch.reference,
         // per wallet, how many requests this posting pays for (the wallet's transaction history shows it)
-        { requests: Object.fromEntries(batch.map((b) => [b.l.accountId!, b.requests])) },
+        { requests: Object.fromEntries(batch.items.map((b) => [b.l.accountId!, b.requests])) },
         this.config.lease.ttlMs,
       );
-      for (const b of batch) {
+      this.batch = undefined;
+      for (const b of batch.items) {
         b.l.pending -= b.amount;
         b.l.pendingRequests -= b.requests;
-        const took = posted.get(b.l.holdId) ?? 0n;
-        if (took === b.amount) b.l.amount -= b.amount;
-        else this.lost(b.l, b.amount - took);
+        const p = posted.get(b.l.holdId) ?? { fromLease: 0n, loose: 0n };
+        b.l.amount -= p.fromLease;
+        // the lease row held less than this lease believed (swept while this process stalled)
+        if (p.fromLease < b.amount) this.lost(b.l, b.amount - p.fromLease - p.loose);
       }
+      const more = [...this.active.values(), ...this.retired].some((l) => l.pending > 0n);
+      this.unpostedSince = more ? attempt : null;
     } catch (e) {
       this.retryAt = Date.now() + 1000;
       this.logger.error(
         { err: (e as Error).message },
-        'posting lease charges failed: retrying (requests are still served from leases)',
+        'posting lease charges failed: retrying (requests are served from leases for a short while)',
       );
+    }
+  }
+
+  /** Every pending charge of this process, as one batch with its own ledger reference. */
+  private nextBatch(): Batch | undefined {
+    const items = [...this.active.values(), ...this.retired]
+      .filter((l) => l.pending > 0n && l.accountId)
+      .map((l) => ({ l, amount: l.pending, requests: l.pendingRequests }));
+    return items.length ? { reference: `lease-batch:${randomUUID()}`, items } : undefined;
+  }
+
+  /**
+   * DESIGN.md: no request without its hold. A lease is a hold, but charges made from it in memory are
+   * only safe while they reach the ledger; once a charge has waited longer than this bound (Postgres
+   * unreachable, or answering nothing), new requests are refused until posting works again.
+   */
+  private assertPostingHealthy(): void {
+    const since = this.unpostedSince;
+    const bound = Math.max(POSTING_GRACE_MIN_MS, POSTING_GRACE_FLUSHES * this.config.lease.flushMs);
+    if (since !== null && Date.now() - since > bound) {
+      void this.flush(); // a request is a good moment to try again
+      throw billingUnavailable();
     }
   }
 
@@ -199,9 +248,7 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
         });
       } catch (e) {
         this.logger.error({ err: (e as Error).message }, 'growing a wallet lease failed');
-        throw new GatewayError('service_unavailable', 'The billing store is unreachable; try again shortly.', null, {
-          'Retry-After': '5',
-        });
+        throw billingUnavailable();
       }
       if (g.status === 'suspended') {
         this.retire(l);
@@ -303,8 +350,12 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
     const until = Date.now() + this.config.shutdownGraceMs;
     while ([...this.retired].some((l) => l.reserved > 0n) && Date.now() < until)
       await new Promise((r) => setTimeout(r, 20));
-    this.retryAt = 0;
-    await this.flush();
+    // every batch (a failed one first), retried within the grace if the database is briefly away
+    for (let i = 0; [...this.retired].some((l) => l.pending > 0n) && (i === 0 || Date.now() < until); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 200));
+      this.retryAt = 0;
+      await this.flush();
+    }
     await this.housekeeping();
   }
 
@@ -313,9 +364,17 @@ export class WalletLeasesService implements OnModuleInit, BeforeApplicationShutd
   }
 
   /** For tests and tools: what this process holds. */
-  snapshot(): Array<{ workspaceId: string; amount: bigint; reserved: bigint; pending: bigint; retired: boolean }> {
+  snapshot(): Array<{
+    workspaceId: string;
+    holdId: string;
+    amount: bigint;
+    reserved: bigint;
+    pending: bigint;
+    retired: boolean;
+  }> {
     return [...this.active.values(), ...this.retired].map((l) => ({
       workspaceId: l.workspaceId,
+      holdId: l.holdId,
       amount: l.amount,
       reserved: l.reserved,
       pending: l.pending,

@@ -182,10 +182,21 @@ export class WalletsService implements OnModuleInit {
     };
   }
 
-  /** A movement with a reference happens once: a replay returns the first transaction's id. */
+  /**
+   * A movement with a reference (the Idempotency-Key) happens once: a replay returns the first
+   * transaction's id. The reference is permanent, unlike the 24 h record of the key's response: the same
+   * key for another amount or another wallet, even days later, is refused rather than answered with a
+   * transaction that moved something else.
+   */
   private async moveOnce(p: Parameters<LedgerRepository['move']>[0]): Promise<string> {
     const id = await this.ledger.move(p);
     if (id) return id;
-    return (await this.ledger.transactionByReference(p.kind, p.reference!))!;
+    const first = await this.ledger.movementByReference(p.kind, p.reference!);
+    if (first && first.from === p.from && first.to === p.to && first.amount === p.amount) return first.id;
+    throw new GatewayError(
+      'idempotency_key_reused',
+      'This Idempotency-Key already moved another amount or to another wallet; use a new key.',
+      'Idempotency-Key',
+    );
   }
 }

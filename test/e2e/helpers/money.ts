@@ -192,6 +192,25 @@ export async function ledgerViolations(db: DataSource): Promise<string[]> {
   return out;
 }
 
+/**
+ * Per workspace wallet, what the ledger posted for usage against what the usage log says its requests
+ * cost (x-credits-used, usage.cost): a list of the wallets where the two differ, empty when all agree.
+ */
+export async function usageMismatches(db: DataSource, workspaceId?: string): Promise<string[]> {
+  const rows = (await db.query(
+    `WITH posted AS (
+       SELECT a.owner_id AS workspace_id, sum(-e.amount) AS s FROM ledger_entries e
+         JOIN ledger_transactions t ON t.id = e.transaction_id JOIN accounts a ON a.id = e.account_id
+        WHERE t.kind = 'usage' AND a.type = 'workspace' GROUP BY a.owner_id),
+     logged AS (SELECT workspace_id, sum(cost) AS s FROM usage_log WHERE workspace_id IS NOT NULL GROUP BY workspace_id)
+     SELECT coalesce(p.workspace_id, l.workspace_id) AS workspace_id, coalesce(p.s, 0)::text AS posted, coalesce(l.s, 0)::text AS logged
+       FROM posted p FULL JOIN logged l ON l.workspace_id = p.workspace_id
+      WHERE coalesce(p.s, 0) <> coalesce(l.s, 0) AND ($1::uuid IS NULL OR coalesce(p.workspace_id, l.workspace_id) = $1::uuid)`,
+    [workspaceId ?? null],
+  )) as Array<{ workspace_id: string; posted: string; logged: string }>;
+  return rows.map((r) => `workspace ${r.workspace_id}: ledger posted ${r.posted}, usage log says ${r.logged}`);
+}
+
 // ---- a /v1 client ----
 
 export interface ChatReply {

@@ -193,6 +193,95 @@ describe('wallet leases', () => {
     await expectLedgerInvariants();
   });
 
+  it('a charge beyond its reservation is paid from the lease, never beyond it, and posts in full', async () => {
+    // the lease holds the whole wallet; the second request's estimate was low: 9,000 charged on 8,000 reserved
+    const start = 10_000n;
+    const { ws, account } = await fundedWorkspace(start);
+    const r1 = await leases(a).reserve(ws, 10_000n, 10_000n);
+    const c1 = leases(a).finish(r1, 2_000n);
+    const r2 = await leases(a).reserve(ws, 8_000n, 8_000n);
+    const c2 = leases(a).finish(r2, 9_000n);
+    expect([c1, c2]).toEqual([2_000n, 8_000n]); // all the lease had left
+    await leases(a).flush();
+    const w = await settled(account);
+    // what the requests were told they cost is what the ledger took, and the wallet is at zero, not below
+    expect(start - w.balance).toBe(c1 + c2);
+    expect(w.balance).toBe(0n);
+    await expectLedgerInvariants();
+  });
+
+  it('charges beyond reservations, in any order, post exactly what each request was told it cost', async () => {
+    const start = 3_000_000n;
+    const { ws, account } = await fundedWorkspace(start);
+    let told = 0n;
+    const one = async (i: number) => {
+      let r: Reservation | null;
+      try {
+        r = await leases(i % 2 ? a : b).reserve(ws, 40_000n, 10_000n);
+      } catch (e) {
+        expect(code(e)).toBe('insufficient_balance');
+        return;
+      }
+      await pause(i % 5);
+      // a third of the requests cost up to twice their reservation (the estimate was low)
+      const cost = i % 3 === 0 ? r!.amount + BigInt((i * 7919) % 40_000) : BigInt((i * 104_729) % 40_000);
+      told += leases(i % 2 ? a : b).finish(r, cost);
+    };
+    await Promise.all(Array.from({ length: 300 }, (_, i) => one(i)));
+    await Promise.all([leases(a).flush(), leases(b).flush()]);
+    const w = await settled(account);
+    expect(w.balance).toBeGreaterThanOrEqual(0n);
+    expect(start - w.balance).toBe(told);
+    await expectLedgerInvariants();
+  });
+
+  it('posting a charge larger than its lease row takes the whole row and only the rest from the wallet', async () => {
+    const { ws, account } = await fundedWorkspace(12_000n);
+    const repo = a.get(LeaseRepository);
+    const holdId = randomUUID();
+    const g = await repo.grow({ workspaceId: ws, holdId, ideal: 10_000n, full: 10_000n, need: 1n, ttlMs: 60_000 });
+    expect(g.granted).toBe(10_000n);
+    const revenue = a.get(LedgerRepository).system('revenue');
+    const posted = await repo.charge(
+      [{ holdId, accountId: account, amount: 11_000n }],
+      revenue,
+      `t:${holdId}`,
+      {},
+      60_000,
+    );
+    // 10,000 from the lease, 1,000 of the 2,000 the wallet had available
+    expect(posted.get(holdId)).toEqual({ fromLease: 10_000n, loose: 1_000n });
+    expect(await wallet(account)).toEqual({ balance: 1_000n, held: 0n });
+    // more than is left anywhere: only what is available, the wallet stays at zero
+    const again = await repo.charge(
+      [{ holdId, accountId: account, amount: 5_000n }],
+      revenue,
+      `u:${holdId}`,
+      {},
+      60_000,
+    );
+    expect(again.get(holdId)).toEqual({ fromLease: 0n, loose: 1_000n });
+    expect(await wallet(account)).toEqual({ balance: 0n, held: 0n });
+    await repo.release(holdId);
+    await expectLedgerInvariants();
+  });
+
+  it('a batch posted again under its reference (its commit was not acknowledged) moves no money twice', async () => {
+    const { ws, account } = await fundedWorkspace(100_000n);
+    const repo = a.get(LeaseRepository);
+    const holdId = randomUUID();
+    await repo.grow({ workspaceId: ws, holdId, ideal: 50_000n, full: 50_000n, need: 1n, ttlMs: 60_000 });
+    const revenue = a.get(LedgerRepository).system('revenue');
+    const batch = [{ holdId, accountId: account, amount: 7_000n }];
+    const first = await repo.charge(batch, revenue, `batch:${holdId}`, {}, 60_000);
+    const retry = await repo.charge(batch, revenue, `batch:${holdId}`, {}, 60_000);
+    expect(retry).toEqual(first);
+    expect(first.get(holdId)).toEqual({ fromLease: 7_000n, loose: 0n });
+    expect(await wallet(account)).toEqual({ balance: 93_000n, held: 43_000n });
+    await repo.release(holdId);
+    await expectLedgerInvariants();
+  });
+
   it('a process that dies leaves a lease the sweeper returns to the wallet', async () => {
     const dead = await process_({ LEASE_IDLE_MS: '3600000', LEASE_TTL_MS: '5000' });
     const { ws, account } = await fundedWorkspace(1_000_000n);

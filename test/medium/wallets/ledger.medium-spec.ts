@@ -560,4 +560,29 @@ describe('under concurrency', () => {
     expect(await account(acc)).toEqual({ balance: 1_000n, held: 0n });
     await expectLedgerInvariants();
   });
+
+  it('a reference used again for another amount or wallet is refused (409), the same movement replays', async () => {
+    const ag = await agent();
+    const [w1, w2] = [await workspace(ag), await workspace(ag)];
+    const credit = (ws: string, amount: bigint) =>
+      wallets.credit({ type: 'workspace', id: ws }, amount, { actorId: ACTOR, reference: 'idem:admin:reused' });
+    const id = await credit(w1, 1_000n);
+    expect(await credit(w1, 1_000n)).toBe(id);
+    for (const [ws, amount] of [
+      [w1, 2_000n],
+      [w2, 1_000n],
+    ] as const)
+      await expect(credit(ws, amount)).rejects.toMatchObject({ code: 'idempotency_key_reused', status: 409 });
+    // an agent's transfers: the same rule
+    await wallets.credit({ type: 'agent', id: ag }, 10_000n, { actorId: ACTOR, reference: null });
+    const transfer = (ws: string, amount: bigint) =>
+      wallets.transfer(ag, ws, amount, { actorId: ACTOR, reference: 'idem:agent:reused' });
+    const t = await transfer(w1, 500n);
+    expect(await transfer(w1, 500n)).toBe(t);
+    await expect(transfer(w1, 700n)).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    await expect(transfer(w2, 500n)).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    expect(await wallets.view({ type: 'workspace', id: w1 })).toMatchObject({ balance: '0.000001500' });
+    expect(await wallets.view({ type: 'workspace', id: w2 })).toMatchObject({ balance: '0.00' });
+    await expectLedgerInvariants();
+  });
 });

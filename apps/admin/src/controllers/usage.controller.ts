@@ -14,6 +14,21 @@ function date(v: string | undefined, param: string): Date | undefined {
   return d;
 }
 
+/** true once the response can take more, false if it closed first */
+function drained(res: Response): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
 @ApiTags('admin: usage')
 @ApiBearerAuth()
 @Controller('admin/api/usage')
@@ -48,10 +63,12 @@ export class UsageController {
     if (q.format === 'csv') {
       res.status(200).setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', 'attachment; filename="usage.csv"');
+      // a client that leaves mid-export ends it: no 'drain' ever comes once the socket is closed, and
+      // leaving the loop closes the row pages' generator
       for await (const line of this.usage.adminCsv(p, filter)) {
-        if (!res.write(line)) await new Promise((r) => res.once('drain', r));
+        if (res.destroyed || (!res.write(line) && !(await drained(res)))) break;
       }
-      res.end();
+      if (!res.destroyed) res.end();
       return;
     }
     res.status(200).json(await this.usage.adminList(p, filter));

@@ -57,6 +57,7 @@ export class ChatService {
         requestedName: chat.model,
         inputTokens: estimateChatInputTokens(chat),
         clientMaxOutput: chat.max_completion_tokens ?? chat.max_tokens ?? null,
+        choices: chat.n ?? 1,
       });
     } catch (e) {
       await idempotencyAbandon(this.idempotency, idem);

@@ -106,19 +106,27 @@ export class MessagesService {
     markServed(call, served.attempt, req);
     const out = new SseWriter(res);
     out.start(servedHeaders(adm, served.attempt, msg.model));
+    // message_delta (the usage) and what follows it wait for the charge, which joins its usage as `cost`
+    const tail: AnthropicEvent[] = [];
     const emit = async (events: AnthropicEvent[]) => {
-      for (const ev of events) await out.write(sseNamed(ev.type, ev.data));
+      for (const ev of events)
+        if (ev.type === 'message_delta' || tail.length) tail.push(ev);
+        else await out.write(sseNamed(ev.type, ev.data));
     };
     const { gone, failure } = await pumpStream(out, served.first, served.rest, emit);
     const usage = served.usage();
     // a vanished client pays for what was produced, never more than its hold
-    await this.pipeline.finish(adm, served.attempt.model, usage, { capAtHold: gone });
+    const cost = await this.pipeline.finish(adm, served.attempt.model, usage, { capAtHold: gone });
     if (gone) return;
+    if (!failure) await emit(served.finish(usage));
+    for (const { type, data: d } of tail) {
+      const u = type === 'message_delta' ? (d as { usage?: object }).usage : undefined;
+      await out.write(sseNamed(type, u ? { ...(d as object), usage: { ...u, cost: formatAmount(cost) } } : d));
+    }
     if (failure) {
       sendError(req, res, failure);
       return;
     }
-    await emit(served.finish(usage));
     out.end();
   }
 

@@ -8,6 +8,7 @@ import { AppConfig, GatewayError, LOGGER, Logger, minorUnitsToNanos, nanosToMino
 import { WalletsService } from '../wallets.service';
 
 const CREDITING_EVENTS = new Set(['checkout.session.completed', 'checkout.session.async_payment_succeeded']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class StripeService {
@@ -98,6 +99,7 @@ export class StripeService {
     const seen = (await this.db.query(`SELECT 1 FROM stripe_events WHERE id = $1`, [event.id])) as unknown[];
     if (seen.length) return { received: true, duplicate: true };
     let credited = false;
+    // recorded as processed only once handled: an error above answers 500 and Stripe delivers it again
     if (CREDITING_EVENTS.has(event.type))
       credited = await this.creditSession(event.data.object as Stripe.Checkout.Session);
     await this.db.query(`INSERT INTO stripe_events (id, type) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [
@@ -118,9 +120,11 @@ export class StripeService {
       this.logger.error({ session: s.id, currency: s.currency }, 'stripe session in another currency: not credited');
       return false;
     }
-    const exists = (await this.db
-      .query(`SELECT 1 FROM workspaces WHERE id = $1`, [workspaceId])
-      .catch(() => [])) as unknown[];
+    // a lookup that fails must fail the delivery (500: Stripe retries it), never pass for "unknown
+    // workspace", which would record the event as handled and lose a paid top-up
+    const exists = UUID.test(workspaceId)
+      ? ((await this.db.query(`SELECT 1 FROM workspaces WHERE id = $1`, [workspaceId])) as unknown[])
+      : [];
     if (!exists.length) {
       this.logger.error({ session: s.id }, 'stripe session for an unknown workspace: not credited');
       return false;
