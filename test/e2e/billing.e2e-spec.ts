@@ -347,7 +347,8 @@ describe('billing through the API', () => {
       const start = (await wallet(t2)).balance;
       const capped = await postChat(stack.url, t2.key, ask('Four stories [[demo: tokens=5000]]', { n: 4 }));
       expect(capped.status).toBe(200);
-      const perChoice = (stack.upstream.requests.at(-1)!.body as { max_tokens?: number }).max_tokens!;
+      const asked = stack.upstream.requests.at(-1)!.body as { max_tokens?: number; max_completion_tokens?: number };
+      const perChoice = (asked.max_completion_tokens ?? asked.max_tokens)!;
       expect(perChoice).toBeGreaterThanOrEqual(1);
       expect(capped.body.usage.completion_tokens).toBe(4 * perChoice);
       const c2 = tokenCost(p, capped.body.usage);

@@ -100,7 +100,7 @@ describe('Stripe top-ups', () => {
       body: opts.tamper ? opts.tamper(payload) : payload,
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : null };
+    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, any>) : null };
   }
 
   it('creates a Checkout Session for the workspace: client_reference_id, metadata and amount reach Stripe', async () => {
@@ -170,7 +170,7 @@ describe('Stripe top-ups', () => {
     expect(txs.body.data[0]).toMatchObject({ kind: 'stripe_topup', amount: '12.34', reference: s.id });
   });
 
-  it('a database error while crediting answers 500 and does not mark the event processed: the retry credits', async () => {
+  it('a lost database connection while crediting answers 503 and does not mark the event processed: the retry credits', async () => {
     const s = await checkout('3.00');
     const before = await balance();
     const evt = event('checkout.session.completed', s, { payment_status: 'paid' });
@@ -182,7 +182,8 @@ describe('Stripe top-ups', () => {
         /FROM workspaces WHERE id/.test(sql) ? Promise.reject(new Error('connection terminated')) : query(sql, params),
       );
     const failed = await deliver(evt).finally(() => spy.mockRestore());
-    expect(failed.status).toBe(500);
+    expect(failed.status).toBe(503); // Stripe retries any 5xx
+    expect(failed.headers.get('retry-after')).toBeTruthy();
     expect(await balance()).toBe(before);
     expect(await stack.db.query(`SELECT id FROM stripe_events WHERE id = $1`, [evt.id])).toEqual([]);
     // Stripe delivers the same event again: now it credits, once
