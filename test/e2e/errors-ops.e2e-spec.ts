@@ -40,6 +40,7 @@ async function send(
     status: res.status,
     requestId: expect.stringMatching(/^[A-Za-z0-9._-]{8,128}$/),
   });
+  expect(res.headers.get('x-mikan-request-id')).toBe(res.headers.get('x-request-id')); // seed 000's header
   return { status: res.status, headers: res.headers, text, json };
 }
 

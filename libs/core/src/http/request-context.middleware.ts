@@ -14,6 +14,7 @@ export function requestContext(metrics: MetricsService | null, logger: Logger) {
     req.id = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID();
     req.startedAt = process.hrtime.bigint();
     res.setHeader('x-request-id', req.id);
+    res.setHeader('x-mikan-request-id', req.id); // seed 000's name for the same id; its clients quote it
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - req.startedAt) / 1e9;
       const status = res.writableFinished ? res.statusCode : 499; // 499: the client went away first
