@@ -189,6 +189,24 @@ export class LimitsService implements BeforeApplicationShutdown {
     });
   }
 
+  /**
+   * Gives back at once what a check reserved for a request refused after it (402, a wallet outage).
+   * Not coalesced: sent on the limits connection before any later check of this process, so a client
+   * retrying at once is not refused for tokens it never used.
+   */
+  release(reservation: LimitReservation | null): void {
+    if (!reservation) return;
+    this.giveBack(reservation.hashes, {
+      minute: reservation.minute,
+      day: reservation.day,
+      tokensDelta: -reservation.tokens,
+      spendDelta: -reservation.spend,
+      rpmBucket: null,
+      scopes: reservation.scopes,
+      giveBackRequest: false,
+    });
+  }
+
   /** Requests without a valid key (and keys not in the cache, before the database) count against the per-IP net only. */
   async checkIpOnly(clientIp: string, nowUs?: number): Promise<void> {
     const ip = this.ipKey(clientIp);

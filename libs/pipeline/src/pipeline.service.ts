@@ -90,7 +90,7 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     } catch (e) {
       // refused for funds (402) or the wallet store is away (503): the tokens and spend set aside go
       // back; the rpm place stays used, or a client without funds could hammer at no cost
-      this.track(this.limits.record(i.key, { tokens: 0, spend: 0n }, reservation));
+      this.limits.release(reservation);
       throw withRateHeaders(e, headers);
     }
     i.call.settlement = new Promise<bigint>((resolve) => (i.call.settle = resolve));

@@ -169,6 +169,18 @@ describe('LimitsService quotas', () => {
     expect(hash.ds).toBe('0');
   });
 
+  it("release() gives a refused request's reservation back before this process's next check", async () => {
+    const key = keyContext({ keyId: 'k-rel', workspaceId: 'w-rel' }, { tpm: 1000 }, { daily_spend: 1000n });
+    for (let i = 0; i < 5; i++) {
+      // each would be refused by the reservations of the ones before, were they kept
+      const d = await admit(key, 900, 900n);
+      h.service.release(d.reservation);
+    }
+    await sleep(20);
+    expect((await h.hash('lim:{w:w-rel}:k:k-rel')).tc).toBe('0');
+    expect((await h.hash('lim:{w:w-rel}')).ds).toBe('0');
+  });
+
   it('corrections of one key are coalesced: many finished requests, one command', async () => {
     const key = keyContext({ keyId: 'k-many', workspaceId: 'w-many' }, { tpm: 1_000_000 }, { daily_spend: 10n ** 12n });
     const decisions = await Promise.all(Array.from({ length: 40 }, () => admit(key, 1000, 1000n)));
