@@ -299,6 +299,11 @@ describe('model allowlists', () => {
     expect(
       (await admin.patch(`/admin/api/agents/${t.agent.id}`, { allowlist: ['anthropic/*', 'gpt-4o-mini'] })).status,
     ).toBe(200);
+    // a wildcard only when the agent's own patterns cover every name it can match
+    for (const models of [['*anthropic/*'], ['*/claude-*'], ['*mini']]) {
+      const r = await t.agent.client.put(`/admin/api/workspaces/${t.workspace.id}/allowlist`, { models });
+      expect([models, r.status]).toEqual([models, 403]);
+    }
     const ws = await t.agent.client.put(`/admin/api/workspaces/${t.workspace.id}/allowlist`, {
       models: ['claude-haiku-4-5', 'anthropic/claude-sonnet-4.5'],
     });

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/c
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ChatCompletionDto, ChatService, MessagesDto, MessagesService } from '@switchyard/completions';
-import { GatewayAuthGuard, GatewayRequest } from '@switchyard/pipeline';
+import { GatewayAuthGuard, GatewayRequest, LimitedAtAdmission } from '@switchyard/pipeline';
 
 @ApiTags('v1')
 @ApiBearerAuth()
@@ -15,6 +15,7 @@ export class CompletionsController {
   ) {}
 
   @Post('chat/completions')
+  @LimitedAtAdmission()
   @ApiOperation({ summary: 'OpenAI Chat Completions (JSON or SSE stream)' })
   @ApiBody({ type: ChatCompletionDto })
   chatCompletions(@Req() req: GatewayRequest, @Res() res: Response, @Body() body: unknown): Promise<void> {
@@ -22,6 +23,7 @@ export class CompletionsController {
   }
 
   @Post('messages')
+  @LimitedAtAdmission()
   @ApiOperation({ summary: 'Anthropic Messages (JSON or event stream), to any upstream kind' })
   @ApiBody({ type: MessagesDto })
   createMessage(@Req() req: GatewayRequest, @Res() res: Response, @Body() body: unknown): Promise<void> {

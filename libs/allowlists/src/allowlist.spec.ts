@@ -37,6 +37,23 @@ describe('allowlists', () => {
     expect(patternsOutside(['anthropic/*'], ['gpt-4o', '*', 'anthropic/*'])).toEqual(['gpt-4o', '*']);
     expect(patternsOutside(['gpt-4o-mini'], ['gpt-4o*'])).toEqual(['gpt-4o*']);
   });
+  it('accepts a wildcard only when every name it can match is within a pattern of the agent', () => {
+    // wider, or shifted: a name such as `qwen3-vl-embedding` matches `*g*` but not `g*`
+    expect(patternsOutside(['g*'], ['*g*'])).toEqual(['*g*']);
+    expect(patternsOutside(['anthropic/*'], ['*anthropic/*', '*/*', '*'])).toEqual(['*anthropic/*', '*/*', '*']);
+    expect(patternsOutside(['a*b'], ['a*'])).toEqual(['a*']);
+    expect(patternsOutside(['gpt-4o*'], ['gpt-4*'])).toEqual(['gpt-4*']);
+    expect(patternsOutside(['*-mini', 'openai/*'], ['*mini'])).toEqual(['*mini']);
+    // narrower ones pass, wherever their stars are
+    expect(patternsOutside(['gpt-4o*'], ['gpt-4o*', 'gpt-4o-*', 'gpt-4o*-mini'])).toEqual([]);
+    expect(patternsOutside(['gpt-4o-*'], ['gpt-4o-*x'])).toEqual([]);
+    expect(patternsOutside(['g*'], ['g*a*', 'g'])).toEqual([]);
+    expect(patternsOutside(['*-mini'], ['gpt-*-mini', 'o4-mini'])).toEqual([]);
+    expect(patternsOutside(['*'], ['*', '*g*', 'anything'])).toEqual([]);
+    // a dot in the agent's pattern is literal, not "any character"
+    expect(patternsOutside(['gpt.4*'], ['gpt-4*'])).toEqual(['gpt-4*']);
+  });
+
   it('lets an agent grant a known model by any of its names', () => {
     const haiku = ['claude-haiku-4-5', 'anthropic/claude-haiku-4.5', 'anthropic/claude-haiku-4-5'];
     const namesOf = (n: string) => (haiku.includes(n) ? haiku : undefined);

@@ -40,10 +40,11 @@ export function allowedByAll(lists: readonly Allowlist[], names: readonly string
 }
 
 /**
- * Patterns an agent may grant: each must be covered by the agent's own list. A wildcard is covered only
- * by an equal or broader wildcard (`anthropic/*` covers `anthropic/claude-*`), judged on its literal text.
- * A plain name of a known model (`namesOf` gives all of that model's names) is covered when the agent's
- * list admits the model by any of them: `anthropic/*` covers `claude-haiku-4-5`.
+ * Patterns an agent may grant: each must be covered by the agent's own list, that is, every name the
+ * pattern can match must match one of the agent's patterns. A wildcard is covered only by a wildcard
+ * (`anthropic/*` covers `anthropic/claude-*`, `g*` does not cover `*g*`). A plain name of a known model
+ * (`namesOf` gives all of that model's names) is covered when the agent's list admits the model by any
+ * of them: `anthropic/*` covers `claude-haiku-4-5`.
  */
 export function patternsOutside(
   agentList: Allowlist,
@@ -64,11 +65,14 @@ function admitsModel(
   return names !== undefined && listAllows(agentList, names);
 }
 
+/**
+ * Whether every name `narrow` can match also matches `broad`. Matching broad against narrow's own text is
+ * exact: broad's literal characters never equal narrow's `*`, so each `*` of narrow (any run of
+ * characters) has to fall inside a `*` of broad. (Were some name matched by narrow and not by broad,
+ * narrow with its stars replaced by long runs of a character broad lacks would be one.)
+ */
 function covers(broad: string, narrow: string): boolean {
   if (broad === narrow) return true;
   const c = compile(broad);
-  if (typeof c === 'string') return false;
-  // a wildcard covers another pattern when every name that pattern can match also matches it;
-  // for prefix wildcards (the common case) testing the narrow pattern's literal text is exact
-  return c.test(narrow.replace(/\*/g, '')) && (!narrow.includes('*') || broad.endsWith('*'));
+  return typeof c !== 'string' && c.test(narrow);
 }

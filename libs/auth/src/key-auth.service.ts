@@ -65,7 +65,7 @@ export class KeyAuthService implements OnModuleInit {
     const now = Date.now();
     let entry = this.cache.get(hash);
     const ttl = this.config.keyCacheTtlMs;
-    if (!entry || now - entry.loadedAt >= (entry.ctx ? ttl : Math.min(ttl, NEGATIVE_TTL_MS))) {
+    if (!this.fresh(entry, now)) {
       entry = await this.load(hash);
     } else if (entry.ctx && now - entry.loadedAt >= ttl / 2 && !entry.refreshing) {
       entry.refreshing = true;
@@ -77,6 +77,19 @@ export class KeyAuthService implements OnModuleInit {
       throw invalid(`This API key expired at ${new Date(entry.expiresAt).toISOString()}.`);
     }
     return entry.ctx;
+  }
+
+  /**
+   * Whether authenticate(rawKey) would wait for Postgres (a key not in the cache, or expired there),
+   * so the caller can first let the per-IP net refuse a flood of unknown keys without a query.
+   */
+  needsLookup(rawKey: string): boolean {
+    return looksLikeApiKey(rawKey) && !this.fresh(this.cache.get(sha256Hex(rawKey)), Date.now());
+  }
+
+  private fresh(entry: Entry | undefined, now: number): entry is Entry {
+    const ttl = this.config.keyCacheTtlMs;
+    return !!entry && now - entry.loadedAt < (entry.ctx ? ttl : Math.min(ttl, NEGATIVE_TTL_MS));
   }
 
   private async load(hash: string): Promise<Entry> {

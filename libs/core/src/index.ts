@@ -6,6 +6,7 @@ export * from './crypto/secrets';
 export * from './logging/logger';
 export * from './metrics/metrics.service';
 export * from './redis/redis.service';
+export * from './redis/redis-client';
 export * from './redis/invalidation-bus';
 export * from './database/preflight';
 export * from './http/bootstrap';

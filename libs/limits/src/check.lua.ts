@@ -1,21 +1,32 @@
+import { WINDOW_LUA } from './window.lua';
+
 /**
  * Every cap of a key and of its workspace, checked and applied in one atomic step (one EVALSHA).
- * All-or-nothing: nothing is consumed unless every cap passes. Time is the Redis server's, so gateway
- * processes with skewed clocks agree. Same rules as gcra.ts, token-window.ts and utc-day.ts.
+ * All-or-nothing: nothing is consumed unless every cap passes. Same rules as sliding-window.ts,
+ * token-window.ts and utc-day.ts.
+ *
+ * An admitted model request also reserves its worst case: its estimated tokens (input estimate + most
+ * output) in the current minute's token bucket and its worst-case cost in the day's spend, so that
+ * requests in flight see each other. adjust.lua.ts replaces the reservation with the metered usage.
+ * A cap refuses once the window (reservations included) holds it, so it is overshot by at most one
+ * request's reservation, never without bound.
  *
  * KEYS (one hash each, both under the workspace's hash tag {w:<workspaceId>} so they share a slot):
- *   KEYS[1]  the key's hash        fields: tat (GCRA, µs), tm/tc/tp (token buckets: minute, current,
- *   KEYS[2]  the workspace's hash          previous), d/dr/ds (UTC day, requests, spend in nanos)
- * ARGV, six per scope, key first (ARGV[1..6]) then workspace (ARGV[7..12]); '' means no cap:
- *   +1 rpm emission interval µs   +2 rpm burst period µs   +3 tpm cap   +4 daily requests cap
- *   +5 daily spend cap (nanos, integer string)             +6 TTL of the hash in ms (when written)
- * Returns {now_us, refused_bits, then per scope (key, workspace): tat_us, tokens_prev, tokens_cur,
- *   day_requests, day_spend} where refused_bits: 1/2 rpm, 4/8 tpm, 16/32 daily requests,
- *   64/128 daily spend (key/workspace). State is as read before this request.
+ *   KEYS[1]  the key's hash        fields: rl/rn/r<i> (rpm window, window.lua.ts), tm/tc/tp (token
+ *   KEYS[2]  the workspace's hash          buckets: minute, current, previous), d/dr/ds (UTC day,
+ *                                          requests, spend in nanos)
+ * ARGV[1] clock µs ('' = Redis TIME)   ARGV[2] rpm bucket width µs
+ * then seven per scope, key first (ARGV[3..9]) then workspace (ARGV[10..16]); '' means not checked:
+ *   +1 rpm   +2 tpm cap   +3 daily requests cap (counted when set)   +4 daily spend cap (nanos)
+ *   +5 tokens to reserve   +6 spend to reserve (nanos, integer string)   +7 TTL of the hash in ms
+ * Returns {now_us, refused_bits, then per scope (key, workspace): {rpm requests counted, oldest rpm
+ *   bucket, rpm bucket counts (only when the rpm refused), tokens_prev, tokens_cur, day_requests,
+ *   day_spend}} where refused_bits: 1/2 rpm, 4/8 tpm, 16/32 daily requests, 64/128 daily spend
+ *   (key/workspace). State is as read before this request.
  */
-export const CHECK_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+export const CHECK_LUA = `${WINDOW_LUA}
+local now = clock()
+local rpm_bucket = tonumber(ARGV[2])
 local MIN = 60000000
 local minute = math.floor(now / MIN)
 local share = (MIN - (now - minute * MIN)) / MIN
@@ -30,28 +41,27 @@ end
 local refused = 0
 local st = {}
 for i = 1, 2 do
-  local a = (i - 1) * 6
-  local iv, tpm, dreq, dspend = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
-  local s = { tat = 0, prev = 0, cur = 0, dr = 0, ds = '0', today = false }
-  if iv ~= '' or tpm ~= '' or dreq ~= '' or dspend ~= '' then
-    local h = redis.call('HMGET', KEYS[i], 'tat', 'tm', 'tc', 'tp', 'd', 'dr', 'ds')
-    s.tat = tonumber(h[1]) or 0
-    local tm = tonumber(h[2])
+  local a = 2 + (i - 1) * 7
+  local rpm, tpm, dreq, dspend = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local s = { prev = 0, cur = 0, dr = 0, ds = '0', today = false }
+  if tpm ~= '' or dreq ~= '' or dspend ~= '' then
+    local h = redis.call('HMGET', KEYS[i], 'tm', 'tc', 'tp', 'd', 'dr', 'ds')
+    local tm = tonumber(h[1])
     if tm == minute then
-      s.cur = tonumber(h[3]) or 0
-      s.prev = tonumber(h[4]) or 0
-    elseif tm == minute - 1 then
+      s.cur = tonumber(h[2]) or 0
       s.prev = tonumber(h[3]) or 0
+    elseif tm == minute - 1 then
+      s.prev = tonumber(h[2]) or 0
     end
-    if tonumber(h[5]) == day then
+    if tonumber(h[4]) == day then
       s.today = true
-      s.dr = tonumber(h[6]) or 0
-      s.ds = h[7] or '0'
+      s.dr = tonumber(h[5]) or 0
+      s.ds = h[6] or '0'
     end
   end
-  if iv ~= '' then
-    s.newtat = math.max(s.tat, now) + tonumber(iv)
-    if s.newtat - tonumber(ARGV[a + 2]) > now then refused = refused + i end
+  if rpm ~= '' then
+    s.win = win_read(KEYS[i], rpm_bucket, now)
+    if s.win.n >= tonumber(rpm) then refused = refused + i end
   end
   if tpm ~= '' and s.prev * share + s.cur >= tonumber(tpm) then refused = refused + 4 * i end
   if dreq ~= '' and s.dr >= tonumber(dreq) then refused = refused + 16 * i end
@@ -61,26 +71,36 @@ end
 
 if refused == 0 then
   for i = 1, 2 do
-    local a = (i - 1) * 6
+    local a = 2 + (i - 1) * 7
     local s = st[i]
+    local k = KEYS[i]
     local wrote = false
-    if s.newtat then
-      redis.call('HSET', KEYS[i], 'tat', string.format('%.0f', s.newtat))
+    if s.win then
+      win_add(k, s.win)
       wrote = true
     end
-    if ARGV[a + 4] ~= '' then
-      if s.today then
-        redis.call('HINCRBY', KEYS[i], 'dr', 1)
-      else
-        redis.call('HSET', KEYS[i], 'd', day, 'dr', 1, 'ds', '0')
-      end
+    local tokens = tonumber(ARGV[a + 5])
+    if ARGV[a + 2] ~= '' and tokens > 0 then
+      redis.call('HSET', k, 'tm', minute, 'tp', s.prev, 'tc', s.cur + tokens)
       wrote = true
     end
-    if wrote then redis.call('PEXPIRE', KEYS[i], ARGV[a + 6]) end
+    local spend = ARGV[a + 4] ~= '' and ARGV[a + 6] ~= '0'
+    if ARGV[a + 3] ~= '' or spend then
+      if not s.today then redis.call('HSET', k, 'd', day, 'dr', 0, 'ds', 0) end
+      if ARGV[a + 3] ~= '' then redis.call('HINCRBY', k, 'dr', 1) end
+      if spend then redis.call('HINCRBY', k, 'ds', ARGV[a + 6]) end
+      wrote = true
+    end
+    if wrote then redis.call('PEXPIRE', k, ARGV[a + 7]) end
   end
 end
 
-return { now, refused,
-  st[1].tat, st[1].prev, st[1].cur, st[1].dr, st[1].ds,
-  st[2].tat, st[2].prev, st[2].cur, st[2].dr, st[2].ds }
+local function scope_reply(i)
+  local s = st[i]
+  local w = s.win
+  local counts = {}
+  if w and math.floor(refused / i) % 2 == 1 then counts = win_counts(KEYS[i], w) end
+  return { w and w.n or 0, w and w.lo or 0, counts, s.prev, s.cur, s.dr, s.ds }
+end
+return { now, refused, scope_reply(1), scope_reply(2) }
 `;

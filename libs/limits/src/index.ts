@@ -4,3 +4,4 @@ export * from './limits.module';
 export * from './limits.service';
 export * from './limits-redis';
 export * from './redis-throttler-storage';
+export * from './contract-throttler.guard';

@@ -1,17 +1,20 @@
+import { WINDOW_LUA } from './window.lua';
+
 /**
- * The per-IP safety net: one GCRA bucket per client IP (same arithmetic as gcra.ts), checked and
- * consumed atomically with the Redis server's time.
+ * The per-IP safety net: one sliding window per client address (or IPv6 /64), checked and counted
+ * atomically. Its own command: the address's hash tag puts it in another Redis Cluster slot than the
+ * key's counters, so it is sent next to the check script, not inside it.
  *
- * KEYS[1] the IP's bucket, a string holding its TAT in µs (hash tag {ip:<address>})
- * ARGV[1] emission interval µs   ARGV[2] burst period µs
- * Returns {now_us, refused (0/1), tat_us as read before this request}
+ * KEYS[1] the address's hash (hash tag {ip:<address>})
+ * ARGV[1] clock µs ('' = Redis TIME)   ARGV[2] bucket width µs   ARGV[3] limit   ARGV[4] TTL ms
+ * Returns {now_us, refused (0/1), requests counted before this one, oldest bucket counted,
+ *   bucket counts (only when refused)}
  */
-export const IP_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or 0
-local newtat = math.max(tat, now) + tonumber(ARGV[1])
-if newtat - tonumber(ARGV[2]) > now then return { now, 1, tat } end
-redis.call('SET', KEYS[1], string.format('%.0f', newtat), 'PX', math.ceil((newtat - now) / 1000) + 1000)
-return { now, 0, tat }
+export const IP_LUA = `${WINDOW_LUA}
+local now = clock()
+local w = win_read(KEYS[1], tonumber(ARGV[2]), now)
+if w.n >= tonumber(ARGV[3]) then return { now, 1, w.n, w.lo, win_counts(KEYS[1], w) } end
+win_add(KEYS[1], w)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return { now, 0, w.n, w.lo, {} }
 `;

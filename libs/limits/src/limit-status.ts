@@ -2,8 +2,8 @@
 // full again and, when refused, when to retry. The scripts decide allow or refuse; these functions
 // apply the same rules to the state they read, to describe the outcome in headers.
 import { formatAmount } from '@switchyard/core';
-import { GcraParams, gcra } from './gcra';
 import { ScopePlan, LimitPlan } from './limit-plan';
+import { WindowParams, WindowSeen, windowStatus } from './sliding-window';
 import { TokenBuckets, tokenResetUs, tokenRetryAfterUs, tokensRefused, windowTokens } from './token-window';
 import { nextUtcMidnightUs } from './utc-day';
 
@@ -25,7 +25,7 @@ export interface LimitStatus {
 
 /** One scope's counters as the check script read them, before this request. */
 export interface ScopeState {
-  tatUs: number;
+  window: WindowSeen;
   tokens: TokenBuckets;
   dayRequests: number;
   daySpend: bigint;
@@ -41,7 +41,7 @@ export interface CheckReply {
 export interface IpReply {
   nowUs: number;
   refused: boolean;
-  tatUs: number;
+  window: WindowSeen;
 }
 
 const BITS: Record<LimitKind, number> = { rpm: 1, tpm: 4, daily_requests: 16, daily_spend: 64 };
@@ -52,49 +52,65 @@ export function refusedBit(scope: 'key' | 'workspace', kind: LimitKind): number 
 }
 
 export function parseCheckReply(reply: unknown): CheckReply {
-  const r = asArray(reply, 12);
-  const scope = (o: number): ScopeState => ({
-    tatUs: Number(r[o]),
-    tokens: { prev: Number(r[o + 1]), cur: Number(r[o + 2]) },
-    dayRequests: Number(r[o + 3]),
-    daySpend: BigInt(String(r[o + 4])),
-  });
-  return { nowUs: Number(r[0]), refusedBits: Number(r[1]), key: scope(2), workspace: scope(7) };
+  const r = asArray(reply, 4);
+  const scope = (x: unknown): ScopeState => {
+    const s = asArray(x, 7);
+    return {
+      window: { total: Number(s[0]), lo: Number(s[1]), counts: asArray(s[2]).map(Number) },
+      tokens: { prev: Number(s[3]), cur: Number(s[4]) },
+      dayRequests: Number(s[5]),
+      daySpend: BigInt(String(s[6])),
+    };
+  };
+  return { nowUs: Number(r[0]), refusedBits: Number(r[1]), key: scope(r[2]), workspace: scope(r[3]) };
 }
 
 export function parseIpReply(reply: unknown): IpReply {
-  const r = asArray(reply, 3);
-  return { nowUs: Number(r[0]), refused: Number(r[1]) === 1, tatUs: Number(r[2]) };
+  const r = asArray(reply, 5);
+  return {
+    nowUs: Number(r[0]),
+    refused: Number(r[1]) === 1,
+    window: { total: Number(r[2]), lo: Number(r[3]), counts: asArray(r[4]).map(Number) },
+  };
 }
 
-function asArray(reply: unknown, length: number): unknown[] {
-  if (!Array.isArray(reply) || reply.length !== length)
+function asArray(reply: unknown, length?: number): unknown[] {
+  if (!Array.isArray(reply) || (length !== undefined && reply.length !== length))
     throw new Error(`unexpected limits script reply: ${String(reply)}`);
   return reply;
 }
 
-export function gcraStatus(scope: LimitScope, p: GcraParams, tatUs: number, nowUs: number): LimitStatus {
-  const g = gcra(tatUs, nowUs, p);
+export function windowLimitStatus(
+  scope: LimitScope,
+  p: WindowParams,
+  seen: WindowSeen,
+  nowUs: number,
+  refused: boolean,
+): LimitStatus {
+  const w = windowStatus(p, nowUs, seen, refused);
   return {
     scope,
     kind: 'rpm',
-    refused: !g.allowed,
+    refused,
     limit: String(p.limit),
-    remaining: String(g.remaining),
-    resetUs: g.resetUs,
-    retryAfterUs: g.retryAfterUs,
+    remaining: String(w.remaining),
+    resetUs: w.resetUs,
+    retryAfterUs: w.retryAfterUs,
   };
 }
 
-/** Every cap a scope has, evaluated on its state at `nowUs` (the rules the check script applies). */
+/** The caps a scope's check covered, evaluated on its state at `nowUs` (the rules the check script applies). */
 export function scopeStatuses(
   scope: 'key' | 'workspace',
   plan: ScopePlan,
   s: ScopeState,
   nowUs: number,
+  refusedBits: number,
 ): LimitStatus[] {
   const out: LimitStatus[] = [];
-  if (plan.rpm) out.push(gcraStatus(scope, plan.rpm, s.tatUs, nowUs));
+  if (plan.rpm) {
+    out.push(windowLimitStatus(scope, plan.rpm, s.window, nowUs, (refusedBits & refusedBit(scope, 'rpm')) !== 0));
+  }
   if (plan.tpm !== null) {
     const refused = tokensRefused(s.tokens, plan.tpm, nowUs);
     out.push({
@@ -142,10 +158,25 @@ export function scopeStatuses(
  */
 export function refusalsOf(reply: CheckReply, plan: LimitPlan): LimitStatus[] {
   const all = [
-    ...scopeStatuses('key', plan.key, reply.key, reply.nowUs),
-    ...scopeStatuses('workspace', plan.workspace, reply.workspace, reply.nowUs),
+    ...scopeStatuses('key', plan.key, reply.key, reply.nowUs, reply.refusedBits),
+    ...scopeStatuses('workspace', plan.workspace, reply.workspace, reply.nowUs, reply.refusedBits),
   ];
   return all
     .filter((s) => s.scope !== 'ip' && (reply.refusedBits & refusedBit(s.scope, s.kind)) !== 0)
-    .map((s) => ({ ...s, refused: true, remaining: s.kind === 'daily_spend' ? formatAmount(0n) : '0' }));
+    .map((s) => ({
+      ...s,
+      refused: true,
+      remaining: s.kind === 'daily_spend' ? formatAmount(0n) : '0',
+      retryAfterUs: Math.max(1, s.retryAfterUs),
+    }));
+}
+
+/** The rpm that binds: the one with the fewest places left (a workspace cap tighter than the key's). */
+export function bindingRpm(reply: CheckReply, plan: LimitPlan): LimitStatus | null {
+  const rpm: LimitStatus[] = [];
+  if (plan.key.rpm) rpm.push(windowLimitStatus('key', plan.key.rpm, reply.key.window, reply.nowUs, false));
+  if (plan.workspace.rpm)
+    rpm.push(windowLimitStatus('workspace', plan.workspace.rpm, reply.workspace.window, reply.nowUs, false));
+  if (!rpm.length) return null;
+  return rpm.reduce((a, b) => (Number(b.remaining) < Number(a.remaining) ? b : a));
 }

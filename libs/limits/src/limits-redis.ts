@@ -1,35 +1,40 @@
 // The limits' own Redis connection, tuned to fail fast: no offline queue (a command fails at once while
 // disconnected), no resend after a reconnect (a script must not run twice), and a short command
 // timeout. The shared RedisService client waits up to a second, too long to decide "fail open".
+// A Redis Cluster client when REDIS_CLUSTER=true: every script call keeps its keys in one slot.
 // Also the one place that applies LIMITS_ON_REDIS_FAILURE.
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { AppConfig, GatewayError, LOGGER, Logger, MetricsService } from '@switchyard/core';
-import Redis, { ChainableCommander } from 'ioredis';
+import {
+  AppConfig,
+  createRedisClient,
+  GatewayError,
+  LOGGER,
+  Logger,
+  MetricsService,
+  RedisClient,
+} from '@switchyard/core';
+import { ADJUST_LUA } from './adjust.lua';
 import { CHECK_LUA } from './check.lua';
 import { IP_LUA } from './ip.lua';
-import { RECORD_LUA } from './record.lua';
-import { REFUND_LUA } from './refund.lua';
 import { THROTTLER_LUA } from './throttler.lua';
 
 export const LIMITS_COMMAND_TIMEOUT_MS = 250;
 const WARN_EVERY_MS = 60_000;
 
 /** The scripts as ioredis commands: EVALSHA, with EVAL when the script is not loaded yet. */
-const SCRIPTS = {
+export const LIMITS_SCRIPTS = {
   syLimitsCheck: { lua: CHECK_LUA, keys: 2 },
-  syLimitsRecord: { lua: RECORD_LUA, keys: 2 },
-  syLimitsRefund: { lua: REFUND_LUA, keys: 2 },
+  syLimitsAdjust: { lua: ADJUST_LUA, keys: 2 },
   syLimitsIp: { lua: IP_LUA, keys: 1 },
   syThrottler: { lua: THROTTLER_LUA, keys: 2 },
 } as const;
 
-export type LimitsScript = keyof typeof SCRIPTS;
+export type LimitsScript = keyof typeof LIMITS_SCRIPTS;
 type ScriptCalls<R> = { [K in LimitsScript]: (...keysThenArgs: string[]) => R };
-export interface LimitsPipeline extends ChainableCommander, ScriptCalls<LimitsPipeline> {}
 
 @Injectable()
 export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
-  readonly client: Redis & ScriptCalls<Promise<unknown>>;
+  readonly client: RedisClient & ScriptCalls<Promise<unknown>>;
   private lastWarnAt = 0;
   private failuresSinceWarn = 0;
 
@@ -38,7 +43,7 @@ export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: MetricsService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    const client = new Redis(config.redisUrl, {
+    const client = createRedisClient(config, {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
@@ -48,8 +53,9 @@ export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
     });
     // connection errors surface as failed commands; the policy below logs them, at most once a minute
     client.on('error', () => undefined);
-    for (const [name, s] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua: s.lua, numberOfKeys: s.keys });
-    this.client = client as Redis & ScriptCalls<Promise<unknown>>;
+    for (const [name, s] of Object.entries(LIMITS_SCRIPTS))
+      client.defineCommand(name, { lua: s.lua, numberOfKeys: s.keys });
+    this.client = client as RedisClient & ScriptCalls<Promise<unknown>>;
   }
 
   /** Waits (briefly) for the connection, so the first requests after start are really limited. */
@@ -68,20 +74,6 @@ export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
       const onReady = () => done(true);
       const timer = setTimeout(() => done(false), timeoutMs);
       this.client.on('ready', onReady);
-    });
-  }
-
-  pipeline(): LimitsPipeline {
-    return this.client.pipeline() as unknown as LimitsPipeline;
-  }
-
-  /** Runs a pipeline; the replies in order, or throws the first error (connection or script). */
-  async exec(p: LimitsPipeline): Promise<unknown[]> {
-    const results = await p.exec();
-    if (!results) throw new Error('limits pipeline discarded');
-    return results.map(([err, reply]) => {
-      if (err) throw err;
-      return reply;
     });
   }
 

@@ -27,6 +27,8 @@ export interface GatewayCall {
   fallbackDepth: number;
   ttftMs?: number;
   served?: ResolvedModel;
+  /** set by GatewayAuthGuard: whether the per-IP net and rpm already counted this request */
+  limits?: { ipCounted: boolean; checked: boolean };
 }
 
 export type GatewayRequest = Request & { call?: GatewayCall };

@@ -1,14 +1,15 @@
 // The /v1 pipeline, top to bottom: (key already authenticated) -> resolve model -> allowlist and
 // limits -> hold funds -> [route to upstream: the caller] -> settle -> usage. Round trips per request:
-// one Redis pipeline (limits). Funds are held and settled against this process's wallet lease in
-// memory; the lease itself is grown, and its charges posted, by a few batched statements a second.
+// one to Redis (limits: two commands sent together). Funds are held and settled against this process's
+// wallet lease in memory; the lease itself is grown, and its charges posted, by a few batched
+// statements a second.
 import { Inject, Injectable, BeforeApplicationShutdown } from '@nestjs/common';
 import type { Request } from 'express';
-import { LOGGER, Logger } from '@switchyard/core';
+import { GatewayError, LOGGER, Logger } from '@switchyard/core';
 import type { KeyContext } from '@switchyard/auth';
 import { AllowlistsService } from '@switchyard/allowlists';
 import { CatalogService, MeteredUsage, ResolvedModel, affordableOutputTokens, costOf } from '@switchyard/catalog';
-import { LimitsService } from '@switchyard/limits';
+import { LimitReservation, LimitsService } from '@switchyard/limits';
 import { Attempt, planAttempts } from '@switchyard/routing';
 import { Reservation, WalletLeasesService } from '@switchyard/wallets';
 import { GatewayCall } from './gateway-call';
@@ -40,6 +41,8 @@ export interface Admission {
   /** set when the client gave no max tokens and the balance pays for fewer than the model's maximum */
   outputCap: number | null;
   rateHeaders: Record<string, string>;
+  /** what the limits check reserved, replaced by the metered usage when the request finishes */
+  limits: LimitReservation | null;
   call: GatewayCall;
 }
 
@@ -60,7 +63,6 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     i.call.modelRequested = i.requestedName;
     this.allowlists.assertAllowed(i.key, i.model, i.requestedName);
     const attempts = planAttempts(i.model, this.catalog, { allowed: (m) => this.allowlists.allows(i.key, m) });
-    const { headers } = await this.limits.check(i.key, i.req.ip ?? '');
 
     // worst case over every model the plan may use (a fallback may cost more than the primary); the
     // output limit is per choice, so n choices may produce n times as much
@@ -84,7 +86,24 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
       if (w > worst) worst = w;
       if (least > minimum) minimum = least;
     }
-    const held = await this.leases.reserve(i.key.workspaceId, worst, minimum);
+    // one round trip: rpm, the per-IP net and daily caps, with the estimated tokens and worst case
+    // reserved against tpm and daily spend (record() in finish() puts the metered usage in their place)
+    const counted = i.call.limits;
+    const { headers, reservation } = await this.limits.check(i.key, i.req.ip ?? '', {
+      countRequest: !counted?.checked,
+      ipCounted: counted?.ipCounted,
+      admission: { tokens: i.inputTokens + maxOut, spend: worst },
+    });
+    if (counted) counted.checked = true;
+    let held: Reservation | null;
+    try {
+      held = await this.leases.reserve(i.key.workspaceId, worst, minimum);
+    } catch (e) {
+      // refused for funds (402) or the wallet store is away (503): the tokens and spend set aside go
+      // back; the rpm place stays used, or a client without funds could hammer at no cost
+      this.limits.release(reservation);
+      throw withRateHeaders(e, headers);
+    }
     i.call.settlement = new Promise<bigint>((resolve) => (i.call.settle = resolve));
     let outputCap: number | null = null;
     if (held && i.clientMaxOutput === null && !i.noOutput && held.amount < worst) {
@@ -93,7 +112,16 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
         Math.floor(affordableOutputTokens(m.price, inputOf(m), held.amount) / choices);
       outputCap = Math.max(1, Math.min(...models.map(perChoice)));
     }
-    return { requestId: i.req.id, key: i.key, attempts, held, outputCap, rateHeaders: headers, call: i.call };
+    return {
+      requestId: i.req.id,
+      key: i.key,
+      attempts,
+      held,
+      outputCap,
+      rateHeaders: headers,
+      limits: reservation,
+      call: i.call,
+    };
   }
 
   /**
@@ -116,9 +144,8 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     adm.call.usage = usage;
     adm.call.charged = Promise.resolve(charged);
     adm.call.settle?.(adm.call.charged);
-    if (usage && (usage.inputTokens || usage.outputTokens)) {
-      this.track(this.limits.record(adm.key, { tokens: usage.inputTokens + usage.outputTokens, spend: charged }));
-    }
+    const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
+    if (adm.limits || tokens) this.track(this.limits.record(adm.key, { tokens, spend: charged }, adm.limits));
     return charged;
   }
 
@@ -136,6 +163,12 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
+}
+
+/** Errors raised after the limits check carry its headers: every limited response has them. */
+function withRateHeaders(e: unknown, headers: Record<string, string>): unknown {
+  if (e instanceof GatewayError) for (const [k, v] of Object.entries(headers)) e.headers[k] ??= v;
+  return e;
 }
 
 export function maxOutputOf(m: ResolvedModel): number {

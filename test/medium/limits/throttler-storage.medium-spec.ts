@@ -1,10 +1,19 @@
 // RedisThrottlerStorage: @nestjs/throttler's increment() contract in Redis, shared by processes, and
-// wired through LimitsModule into a ThrottlerGuard on a real HTTP route.
+// wired through LimitsModule into the ContractThrottlerGuard on a real HTTP route.
 import { Controller, Global, INestApplication, Module, Post, UseGuards } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig, createLogger, loadConfig, LOGGER, MetricsService, RedisService } from '@switchyard/core';
-import { LimitsModule, RedisThrottlerStorage } from '@switchyard/limits';
+import { APP_FILTER } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import {
+  AllExceptionsFilter,
+  AppConfig,
+  createLogger,
+  loadConfig,
+  LOGGER,
+  MetricsService,
+  RedisService,
+} from '@switchyard/core';
+import { ContractThrottlerGuard, LimitsModule, RedisThrottlerStorage } from '@switchyard/limits';
 import { LimitsHarness, limitsHarness, newPrefix, sleep } from './limits-harness';
 
 describe('RedisThrottlerStorage', () => {
@@ -72,7 +81,7 @@ describe('RedisThrottlerStorage', () => {
     }
   });
 
-  describe('through LimitsModule and ThrottlerGuard', () => {
+  describe('through LimitsModule and the ContractThrottlerGuard', () => {
     const prefix = newPrefix();
     let app: INestApplication;
     let base: string;
@@ -80,7 +89,7 @@ describe('RedisThrottlerStorage', () => {
     @Controller('auth')
     class LoginController {
       @Post('login')
-      @UseGuards(ThrottlerGuard)
+      @UseGuards(ContractThrottlerGuard)
       login() {
         return { token: 't' };
       }
@@ -95,6 +104,7 @@ describe('RedisThrottlerStorage', () => {
         { provide: LOGGER, useValue: createLogger('silent') },
         MetricsService,
         RedisService,
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
       exports: [AppConfig, LOGGER, MetricsService, RedisService],
     })
@@ -125,16 +135,23 @@ describe('RedisThrottlerStorage', () => {
       await app.close();
     });
 
-    it('the third login attempt in a minute is 429 with Retry-After, counted in Redis', async () => {
-      const statuses: number[] = [];
-      let retryAfter: string | null = null;
-      for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${base}/auth/login`, { method: 'POST' });
-        statuses.push(res.status);
-        retryAfter = res.headers.get('retry-after');
-      }
-      expect(statuses).toEqual([201, 201, 429]);
-      expect(Number(retryAfter)).toBe(60);
+    it('the third login attempt in a minute is 429 rate_limit_exceeded with the contract headers, counted in Redis', async () => {
+      const replies: Response[] = [];
+      for (let i = 0; i < 3; i++) replies.push(await fetch(`${base}/auth/login`, { method: 'POST' }));
+      expect(replies.map((r) => r.status)).toEqual([201, 201, 429]);
+      const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+      // X-RateLimit-Reset is a time (ISO 8601), not the library's seconds to go
+      expect(replies[0].headers.get('x-ratelimit-limit')).toBe('2');
+      expect(replies[1].headers.get('x-ratelimit-remaining')).toBe('0');
+      const reset = replies[0].headers.get('x-ratelimit-reset')!;
+      expect(reset).toMatch(iso);
+      expect(Math.abs(Date.parse(reset) - (Date.now() + 60_000))).toBeLessThan(3000);
+      const refused = replies[2];
+      expect(await refused.json()).toMatchObject({ error: { code: 'rate_limit_exceeded', param: null } });
+      expect(refused.headers.get('retry-after')).toBe('60');
+      expect(refused.headers.get('x-ratelimit-limit')).toBe('2');
+      expect(refused.headers.get('x-ratelimit-remaining')).toBe('0');
+      expect(refused.headers.get('x-ratelimit-reset')).toMatch(iso);
       expect((await app.get(RedisService).client.keys(`${prefix}thr:*`)).length).toBeGreaterThan(0);
     });
   });

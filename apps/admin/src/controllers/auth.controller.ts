@@ -12,10 +12,11 @@ import {
   UsePipes,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
+import { Throttle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { AdminAuthGuard, AdminLoginGuard, AdminTokensService } from '@switchyard/auth';
 import { IdempotencyInterceptor, ShownOnce } from '@switchyard/core';
+import { ContractThrottlerGuard } from '@switchyard/limits';
 import { AdminPrincipal, AdminUser, Principal } from '@switchyard/tenancy';
 import { adminValidationPipe } from '../admin-validation.pipe';
 import { CreateTokenDto, LoginDto } from '../dto/admin.dto';
@@ -29,7 +30,7 @@ export class AuthController {
   @Post('auth/login')
   @HttpCode(200)
   // brute-force brake: 10 attempts a minute per client address, counted in Redis across processes
-  @UseGuards(ThrottlerGuard, AdminLoginGuard)
+  @UseGuards(ContractThrottlerGuard, AdminLoginGuard)
   @Throttle({ default: { limit: 10, ttl: 60_000 } })
   @ApiOperation({ summary: 'Sign in with email and password; returns a bearer token' })
   @ApiBody({ type: LoginDto })

@@ -16,6 +16,8 @@ export class AppConfig {
   readonly databasePoolSize: number;
   readonly migrationsRun: boolean;
   readonly redisUrl: string;
+  /** REDIS_URL names a node of a Redis Cluster */
+  readonly redisCluster: boolean;
   readonly redisPrefix: string;
   readonly logLevel: RawConfig['LOG_LEVEL'];
   /** 32 bytes that encrypt provider keys at rest (AES-256-GCM) */
@@ -57,6 +59,7 @@ export class AppConfig {
     this.databasePoolSize = raw.DATABASE_POOL_SIZE;
     this.migrationsRun = raw.MIGRATIONS_RUN;
     this.redisUrl = raw.REDIS_URL;
+    this.redisCluster = raw.REDIS_CLUSTER;
     this.redisPrefix = raw.REDIS_PREFIX;
     this.logLevel = raw.LOG_LEVEL;
     const mk = parseMasterKey(raw.MASTER_KEY);

@@ -38,6 +38,7 @@ export const configSchema = z
     DATABASE_POOL_SIZE: int(20, 1, 500),
     MIGRATIONS_RUN: bool.default(true),
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    REDIS_CLUSTER: bool.default(false),
     REDIS_PREFIX: z.string().default('sy:'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     MASTER_KEY: z.string().optional(),

@@ -2,21 +2,21 @@
 // closed by policy) and one for pub/sub cache invalidation. Keys are built with `key()` so every key
 // carries the deployment prefix; callers add {hash tags} where a Lua script touches several keys.
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { LOGGER, Logger } from '../logging/logger';
+import { createRedisClient, RedisClient } from './redis-client';
 
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
-  readonly client: Redis;
-  private subscriber?: Redis;
+  readonly client: RedisClient;
+  private subscriber?: RedisClient;
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
 
   constructor(
     private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.client = new Redis(config.redisUrl, {
+    this.client = createRedisClient(config, {
       enableOfflineQueue: true,
       maxRetriesPerRequest: 1,
       commandTimeout: 1000,
@@ -42,7 +42,7 @@ export class RedisService implements OnApplicationShutdown {
   async subscribe(channel: string, handler: (message: string) => void): Promise<void> {
     const full = this.key('ch', channel);
     if (!this.subscriber) {
-      this.subscriber = new Redis(this.config.redisUrl, { retryStrategy: (t) => Math.min(t * 200, 2000) });
+      this.subscriber = createRedisClient(this.config, { retryStrategy: (t) => Math.min(t * 200, 2000) });
       this.subscriber.on('error', () => undefined);
       this.subscriber.on('message', (ch: string, msg: string) => {
         for (const h of this.handlers.get(ch) ?? []) h(msg);

@@ -1,0 +1,193 @@
+// What the limits cost and where they hold: Redis commands and round trips per /v1 request, seen by
+// Redis itself (MONITOR, filtered on this stack's key prefix) and by the gateway's connection, and one
+// rpm limit shared with a second gateway that is a real `node dist/apps/main.js` process.
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { LIMITS_SCRIPTS, LimitsRedis } from '@switchyard/limits';
+import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
+
+const ROOT = join(__dirname, '../..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function chat(base: string, key: string, extra: Record<string, unknown> = {}) {
+  const res = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 8,
+      ...extra,
+    }),
+  });
+  await res.arrayBuffer();
+  return res;
+}
+
+/** The script each EVALSHA runs, by its SHA-1 (what ioredis sends). */
+const SCRIPT_BY_SHA = new Map(
+  Object.entries(LIMITS_SCRIPTS).map(([name, s]) => [createHash('sha1').update(s.lua).digest('hex'), name]),
+);
+
+describe('Redis commands and round trips per /v1 request', () => {
+  let stack: TestStack;
+  let admin: AdminClient;
+  let monitor: Redis;
+  let seen: string[][] = [];
+  /** sends on the limits connection, and how many of them found no command of theirs in flight */
+  let sends = 0;
+  let waves = 0;
+
+  beforeAll(async () => {
+    // no worker: its BullMQ polling would add commands under this prefix
+    stack = await startStack({ apps: ['gateway', 'admin'] });
+    admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    monitor = await new Redis(stack.app.config.redisUrl).monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // commands a script runs inside Redis are reported with source "lua"; count what clients send
+      if (source !== 'lua' && args.some((a) => a.includes(stack.redisPrefix))) seen.push(args);
+    });
+    const client = stack.app.app.get(LimitsRedis).client as unknown as {
+      sendCommand: (...a: unknown[]) => Promise<unknown>;
+    };
+    const send = client.sendCommand.bind(client);
+    let inFlight = 0;
+    client.sendCommand = (...a: unknown[]) => {
+      sends++;
+      if (inFlight++ === 0) waves++;
+      const p = send(...a);
+      void Promise.resolve(p)
+        .catch(() => undefined)
+        .finally(() => inFlight--);
+      return p;
+    };
+  });
+  afterAll(async () => {
+    monitor?.disconnect();
+    await stack.close();
+  });
+
+  /** Runs `fn`, then waits for what follows the response (corrections are sent within 50 ms). */
+  async function measure(fn: () => Promise<unknown>) {
+    await sleep(150);
+    seen = [];
+    sends = 0;
+    waves = 0;
+    await fn();
+    await sleep(200);
+    const scripts = seen.map((args) =>
+      args[0].toLowerCase() === 'evalsha' ? (SCRIPT_BY_SHA.get(args[1]) ?? 'evalsha ?') : args[0].toLowerCase(),
+    );
+    return { scripts, sends, waves };
+  }
+
+  it('a chat completion with a warm key: the check and the per-IP net, two commands in one round trip, nothing else', async () => {
+    const t = await createTenant(admin, { key: { rpm: 1000 } });
+    expect((await chat(stack.url, t.key)).status).toBe(200); // key cached, scripts loaded
+    for (let i = 0; i < 3; i++) {
+      const m = await measure(async () => expect((await chat(stack.url, t.key)).status).toBe(200));
+      expect(m.scripts.sort()).toEqual(['syLimitsCheck', 'syLimitsIp']);
+      expect(m).toMatchObject({ sends: 2, waves: 1 });
+    }
+    // a stream and another route: the same
+    const s = await measure(async () => expect((await chat(stack.url, t.key, { stream: true })).status).toBe(200));
+    expect(s.scripts.sort()).toEqual(['syLimitsCheck', 'syLimitsIp']);
+    const models = await measure(async () => {
+      const r = await fetch(`${stack.url}/v1/models`, { headers: { authorization: `Bearer ${t.key}` } });
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    });
+    expect(models.scripts.sort()).toEqual(['syLimitsCheck', 'syLimitsIp']);
+    expect(models).toMatchObject({ sends: 2, waves: 1 });
+  });
+
+  it('with a tpm cap, the corrections after requests are coalesced: far fewer than one command per request', async () => {
+    const t: Tenant = await createTenant(admin, { key: { rpm: 1000, tpm: 1_000_000, daily_spend: '100.00' } });
+    // 3 tokens out of the 8 reserved: each request leaves a correction to make
+    const short = { messages: [{ role: 'user', content: 'hi [[demo: tokens=3]]' }] };
+    // loads the correction script too (its first run is an EVAL after NOSCRIPT)
+    expect((await chat(stack.url, t.key, short)).status).toBe(200);
+    const m = await measure(async () => {
+      const replies = await Promise.all(Array.from({ length: 20 }, () => chat(stack.url, t.key, short)));
+      expect(replies.every((r) => r.status === 200)).toBe(true);
+    });
+    expect(m.scripts.filter((s) => s === 'syLimitsCheck')).toHaveLength(20);
+    expect(m.scripts.filter((s) => s === 'syLimitsIp')).toHaveLength(20);
+    const adjust = m.scripts.filter((s) => s === 'syLimitsAdjust').length;
+    expect(adjust).toBeGreaterThanOrEqual(1);
+    expect(adjust).toBeLessThanOrEqual(5);
+    expect(m.scripts.filter((s) => !['syLimitsCheck', 'syLimitsIp', 'syLimitsAdjust'].includes(s))).toEqual([]);
+  });
+});
+
+describe('one limit across gateway processes: a second `node dist/apps/main.js`', () => {
+  let stack: TestStack;
+  let admin: AdminClient;
+  let child: ChildProcess;
+  let childUrl: string;
+  const childLog: string[] = [];
+
+  beforeAll(async () => {
+    // the child runs the built app: build the current sources first (swc, about a second)
+    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 60_000 });
+    stack = await startStack({ apps: ['gateway', 'admin'] });
+    admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    // the same deployment: the stack's whole environment (database, Redis prefix, catalog), its own port
+    child = spawn(process.execPath, [join(ROOT, 'dist/apps/main.js')], {
+      cwd: ROOT,
+      env: { ...stack.app.config.catalogEnv, PORT: '0', APPS: 'gateway', WEB_CONCURRENCY: '1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    childUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child did not start:\n${childLog.join('')}`)), 30_000);
+      child.stderr!.on('data', (d: Buffer) => childLog.push(d.toString()));
+      child.stdout!.on('data', (d: Buffer) => {
+        childLog.push(d.toString());
+        for (const line of d.toString().split('\n')) {
+          if (!line.includes('Switchyard is listening')) continue;
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { url: string }).url);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`child exited (${code}):\n${childLog.join('')}`)));
+    });
+  }, 90_000);
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    await stack?.close();
+  });
+
+  it('requests alternating between this process and the child share one rpm', async () => {
+    expect(child.pid).toBeGreaterThan(0);
+    expect(child.pid).not.toBe(process.pid);
+    const t = await createTenant(admin, { key: { rpm: 10 } });
+    const served = { here: 0, child: 0 };
+    const remaining: string[] = [];
+    let refused = 0;
+    for (let i = 0; i < 20; i++) {
+      const onChild = i % 2 === 1;
+      const r = await chat(onChild ? childUrl : stack.url, t.key);
+      if (r.status === 200) {
+        served[onChild ? 'child' : 'here']++;
+        remaining.push(r.headers.get('x-ratelimit-remaining')!);
+      } else {
+        expect(r.status).toBe(429);
+        expect(r.headers.get('x-ratelimit-limit')).toBe('10');
+        refused++;
+      }
+    }
+    // each process alone would let 10 through
+    expect(served).toEqual({ here: 5, child: 5 });
+    expect(refused).toBe(10);
+    expect(remaining).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
+  });
+});
