@@ -4,7 +4,7 @@
 // workspace caps, admin changes applied within seconds, the per-IP safety net (X-Forwarded-For only
 // from trusted proxies), the admin login throttle and the LIMITS_ON_REDIS_FAILURE policy when Redis
 // goes away at run time. Most requests here are small chat completions.
-import { createServer, Server, Socket } from 'node:net';
+import { TcpProxy } from '../helpers/tcp-proxy';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 
@@ -626,66 +626,16 @@ describe('per-IP safety net', () => {
   });
 });
 
-/**
- * A TCP proxy in front of the real Redis, so that a gateway process can lose Redis at run time: `stop()`
- * drops every connection and refuses new ones at once; `resume()` lets them through again.
- */
-class RedisProxy {
-  private server!: Server;
-  private readonly sockets = new Set<Socket>();
-  private stopped = false;
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      if (this.stopped) return client.destroy();
-      const upstream = new Socket();
-      upstream.connect(this.targetPort, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  resume(): void {
-    this.stopped = false;
-  }
-
-  async close(): Promise<void> {
-    this.stop();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe('when Redis becomes unreachable (LIMITS_ON_REDIS_FAILURE)', () => {
   let stack: TestStack;
   let admin: AdminClient;
   let tenant: ReturnType<typeof tenantsOf>;
-  const proxies: RedisProxy[] = [];
+  const proxies: TcpProxy[] = [];
 
   /** A gateway process of this deployment whose every Redis connection goes through a proxy it can lose. */
-  async function peerBehindProxy(policy: 'open' | 'closed'): Promise<{ peer: Peer; proxy: RedisProxy }> {
+  async function peerBehindProxy(policy: 'open' | 'closed'): Promise<{ peer: Peer; proxy: TcpProxy }> {
     const real = new URL(stack.app.config.redisUrl);
-    const proxy = new RedisProxy(real.hostname, Number(real.port || 6379));
+    const proxy = new TcpProxy(real.hostname, Number(real.port || 6379));
     await proxy.start();
     proxies.push(proxy);
     const via = new URL(real.href);
@@ -704,7 +654,7 @@ describe('when Redis becomes unreachable (LIMITS_ON_REDIS_FAILURE)', () => {
     tenant = tenantsOf(admin);
   });
   afterAll(async () => {
-    for (const p of proxies) p.resume();
+    for (const p of proxies) p.restore();
     await stack.close();
     for (const p of proxies) await p.close();
   });
@@ -718,7 +668,7 @@ describe('when Redis becomes unreachable (LIMITS_ON_REDIS_FAILURE)', () => {
     expect((await chat(peer.url, t.key)).status).toBe(429);
     const before = await metricValue(peer.url, 'limits_redis_failures_total', 'policy="open"');
 
-    proxy.stop();
+    proxy.cut();
     const served: Res[] = [];
     for (let i = 0; i < 4; i++) served.push(await chat(peer.url, t.key));
     // served, fast, without limit headers (nothing could be counted)
@@ -732,7 +682,7 @@ describe('when Redis becomes unreachable (LIMITS_ON_REDIS_FAILURE)', () => {
     expect((await chat(stack.url, t.key)).status).toBe(429);
 
     // Redis back: limited again, without a restart
-    proxy.resume();
+    proxy.restore();
     const limited = await timeUntil(
       () => chat(peer.url, t.key),
       (r) => r.status === 429,
@@ -746,7 +696,7 @@ describe('when Redis becomes unreachable (LIMITS_ON_REDIS_FAILURE)', () => {
     const t = await tenant();
     expect((await chat(peer.url, t.key)).status).toBe(200);
 
-    proxy.stop();
+    proxy.cut();
     const r = await chat(peer.url, t.key);
     expect(r.status).toBe(503);
     expect(r.body).toEqual({
@@ -772,7 +722,7 @@ describe('when Redis becomes unreachable (LIMITS_ON_REDIS_FAILURE)', () => {
     }
     expect(held).toBe('0.00');
 
-    proxy.resume();
+    proxy.restore();
     const back = await timeUntil(
       () => chat(peer.url, t.key),
       (x) => x.status === 200,

@@ -3,62 +3,15 @@
 // ledger; once a charge has waited past the bound, new requests get 503 service_unavailable with
 // Retry-After, fast, until posting works again. Postgres is cut with a TCP proxy in front of it.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, Server, Socket } from 'node:net';
 import { Test, TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { CoreModule, GatewayError, createLogger, loadConfig } from '@switchyard/core';
 import { LedgerRepository, Reservation, WalletLeasesService, WalletsModule, WalletsService } from '@switchyard/wallets';
 import { PG_BASE, freshDatabase } from '../../setup/test-db';
+import { TcpProxy } from '../../helpers/tcp-proxy';
 import { expectLedgerInvariantsIn } from './ledger-invariants';
 
 jest.setTimeout(60_000);
-
-/** `stop()` drops every connection and refuses new ones at once; `resume()` lets them through again. */
-class TcpProxy {
-  private server!: Server;
-  private readonly sockets = new Set<Socket>();
-  private stopped = false;
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      if (this.stopped) return client.destroy();
-      const upstream = new Socket();
-      upstream.connect(this.targetPort, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const s of this.sockets) s.destroy();
-  }
-
-  resume(): void {
-    this.stopped = false;
-  }
-
-  async close(): Promise<void> {
-    this.stop();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,7 +47,7 @@ describe('wallet leases when Postgres goes away', () => {
   });
 
   afterAll(async () => {
-    proxy?.resume();
+    proxy?.restore();
     await ctx?.close().catch(() => undefined);
     await db?.destroy();
     await proxy?.close();
@@ -127,7 +80,7 @@ describe('wallet leases when Postgres goes away', () => {
 
     expect(await request()).toBe('served'); // the lease is granted while Postgres is there
 
-    proxy.stop();
+    proxy.cut();
     const cutAt = Date.now();
     const outcomes: Array<{ at: number; ms: number; served: boolean }> = [];
     let refusal: GatewayError | undefined;
@@ -150,7 +103,7 @@ describe('wallet leases when Postgres goes away', () => {
     expect(refusal!.headers['Retry-After']).toMatch(/^[1-9]\d*$/);
 
     // Postgres is back: the charges made meanwhile are posted, and requests are served again
-    proxy.resume();
+    proxy.restore();
     const backAt = Date.now();
     let back: 'served' | GatewayError = refusal!;
     while (back !== 'served' && Date.now() - backAt < 10_000) {
