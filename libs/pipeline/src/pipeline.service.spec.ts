@@ -26,12 +26,18 @@ const model: ResolvedModel = {
 /** A pipeline whose lease grants at most `budget` for a reservation; records what was asked. */
 function pipeline(budget = 10n ** 15n) {
   const asked: Array<{ worst: bigint; minimum: bigint }> = [];
+  const limited: Array<{ tokens: number; spend: bigint }> = [];
   const catalog = {
     find: () => undefined,
     provider: () => ({ id: 'p', enabled: true, kind: 'openai', baseUrl: 'http://x', apiKey: null, timeoutMs: 1 }),
   } as unknown as CatalogService;
   const allowlists = { assertAllowed: () => undefined, allows: () => true } as unknown as AllowlistsService;
-  const limits = { check: () => Promise.resolve({ headers: {} }) } as unknown as LimitsService;
+  const limits = {
+    check: (_k: unknown, _ip: string, o: { admission: { tokens: number; spend: bigint } }) => {
+      limited.push(o.admission);
+      return Promise.resolve({ headers: {} });
+    },
+  } as unknown as LimitsService;
   const leases = {
     reserve: (_ws: string, worst: bigint, minimum: bigint) => {
       asked.push({ worst, minimum });
@@ -51,12 +57,18 @@ function pipeline(budget = 10n ** 15n) {
       clientMaxOutput: null,
       ...i,
     });
-  return { admit, asked };
+  return { admit, asked, limited };
 }
 
 const cost = (inputTokens: number, outputTokens: number) => costOf(model.price, { inputTokens, outputTokens });
 
 describe('the worst case of a request', () => {
+  it('is what the limits check sets aside against tpm and daily spend, n choices included', async () => {
+    const { admit, limited } = pipeline();
+    await admit({ clientMaxOutput: 100, choices: 4 });
+    expect(limited[0]).toEqual({ tokens: 100 + 400, spend: cost(100, 400) });
+  });
+
   it('is the input plus the output limit of every one of its n choices', async () => {
     const { admit, asked } = pipeline();
     await admit({ clientMaxOutput: 100, choices: 4 });

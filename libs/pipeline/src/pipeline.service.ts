@@ -92,7 +92,7 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     const { headers, reservation } = await this.limits.check(i.key, i.req.ip ?? '', {
       countRequest: !counted?.checked,
       ipCounted: counted?.ipCounted,
-      admission: { tokens: i.inputTokens + maxOut, spend: worst },
+      admission: { tokens: i.inputTokens + maxOut * choices, spend: worst },
     });
     if (counted) counted.checked = true;
     let held: Reservation | null;
