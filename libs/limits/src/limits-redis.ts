@@ -78,6 +78,44 @@ export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * The admission check and the per-IP net, sent together. Standalone Redis: one pipeline, one write and
+   * one wake-up of Redis per request. A Cluster keeps them apart (their keys live in different slots),
+   * issued concurrently: still one round trip of wall time.
+   */
+  async checkWithIp(
+    check: string[],
+    ip: string[] | null,
+  ): Promise<[PromiseSettledResult<unknown>, PromiseSettledResult<unknown>]> {
+    if (this.config.redisCluster || !ip) {
+      return (await Promise.allSettled([
+        this.client.syLimitsCheck(...check),
+        ip ? this.client.syLimitsIp(...ip) : Promise.resolve(null),
+      ])) as [PromiseSettledResult<unknown>, PromiseSettledResult<unknown>];
+    }
+    const p = this.client.pipeline() as unknown as ScriptCalls<unknown> & {
+      exec(): Promise<Array<[Error | null, unknown]> | null>;
+    };
+    p.syLimitsCheck(...check);
+    p.syLimitsIp(...ip);
+    let replies: Array<[Error | null, unknown]> | null;
+    try {
+      replies = await p.exec();
+    } catch (e) {
+      return [
+        { status: 'rejected', reason: e },
+        { status: 'rejected', reason: e },
+      ];
+    }
+    const settle = (r: [Error | null, unknown] | undefined): PromiseSettledResult<unknown> =>
+      !r
+        ? { status: 'rejected', reason: new Error('no reply') }
+        : r[0]
+          ? { status: 'rejected', reason: r[0] }
+          : { status: 'fulfilled', value: r[1] };
+    return [settle(replies?.[0]), settle(replies?.[1])];
+  }
+
+  /**
    * Redis could not answer a limit check. 'open': serve (the caller gets no limit headers); 'closed':
    * 503 service_unavailable with Retry-After. Counted in limits_redis_failures_total either way.
    */

@@ -100,10 +100,10 @@ export class LimitsService implements BeforeApplicationShutdown {
     const shape: CheckShape = { rpm: opts.countRequest !== false, admission: opts.admission, nowUs: opts.nowUs };
     const hashes = this.scopeKeys(key);
     const ip = shape.rpm && !opts.ipCounted ? this.ipKey(clientIp) : null;
-    const [checked, ipChecked] = await Promise.allSettled([
-      this.conn.client.syLimitsCheck(hashes[0], hashes[1], ...checkArgs(plan, shape)),
-      ip ? this.conn.client.syLimitsIp(ip, ...this.ipArgs(opts.nowUs)) : Promise.resolve(null),
-    ]);
+    const [checked, ipChecked] = await this.conn.checkWithIp(
+      [hashes[0], hashes[1], ...checkArgs(plan, shape)],
+      ip ? [ip, ...this.ipArgs(opts.nowUs)] : null,
+    );
     let reply: CheckReply;
     try {
       if (checked.status === 'rejected') throw checked.reason;
