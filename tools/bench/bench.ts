@@ -1,8 +1,9 @@
 // `npm run bench`: what the gateway adds to a request, measured against the demo upstream called
-// directly. Three OS processes besides Postgres and Redis: the demo upstream, the gateway
-// (dist/apps/main.js, gateway + admin + worker as `npm start` runs it) on a throwaway database and
-// Redis prefix, and this process, which seeds a tenant through the admin API and drives the load
-// (autocannon, undici). Prints tables and writes the raw numbers to bench-results.json.
+// directly and against a bare passthrough proxy (the floor any Node proxy costs here). Four OS
+// processes besides Postgres and Redis: the demo upstream, the bare proxy (tools/bench/bare-proxy.ts),
+// the gateway (dist/apps/main.js, gateway + admin + worker as `npm start` runs it) on a throwaway
+// database and Redis prefix, and this process, which seeds a tenant through the admin API and drives
+// the load (autocannon, undici). Prints tables and writes the raw numbers to bench-results.json.
 // Options: see HELP below and tools/bench/README.md.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,7 @@ const HELP = `npm run bench -- [options]
   --ttfb-requests N     sequential stream requests per target (default 300; --quick: 50)
   --only LIST           comma list of groups: c50,stream,rate,c1,ttfb (default: all)
   --no-billing          skip the free-model (billing off) runs
+  --no-floor            skip the bare passthrough proxy (node:http + undici Pool, no auth/limits/billing)
   --web-concurrency N   WEB_CONCURRENCY of the gateway (default 1)
   --wait-quiet S        before each scenario wait up to S seconds for other processes to use < 10 % of
                         the machine (default 0: measure at once; the "other cores" column shows them)
@@ -53,6 +55,7 @@ interface Args {
   ttfbRequests: number;
   only: Set<Group>;
   billing: boolean;
+  floor: boolean;
   webConcurrency: number;
   profile: boolean;
   waitQuietS: number;
@@ -99,6 +102,7 @@ function parseArgs(argv: string[], root: string): Args {
     ttfbRequests: num('ttfb-requests', quick ? 50 : 300, 1),
     only,
     billing: !argv.includes('--no-billing'),
+    floor: !argv.includes('--no-floor'),
     webConcurrency: num('web-concurrency', 1, 1),
     profile: argv.includes('--profile'),
     waitQuietS: num('wait-quiet', 0, 0),
@@ -114,6 +118,7 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const state: {
   upstream?: Child;
+  floor?: Child;
   gateway?: Child;
   dbName?: string;
   redisPrefix?: string;
@@ -125,13 +130,15 @@ function log(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
-/** Idempotent: stops the load, the gateway (gracefully: it flushes), the upstream; drops the database and keys. */
+/** Idempotent: stops the load, the gateway (gracefully: it flushes), the bare proxy, the upstream; drops the database and keys. */
 function cleanup(): Promise<void> {
   return (state.cleaning ??= (async () => {
     stopLoad();
     stopSequential();
     if (state.gateway)
       await stopChild(state.gateway, 8000).catch((e: unknown) => log(`stopping the gateway: ${(e as Error).message}`));
+    if (state.floor)
+      await stopChild(state.floor, 3000).catch((e: unknown) => log(`stopping the bare proxy: ${(e as Error).message}`));
     if (state.upstream)
       await stopChild(state.upstream, 3000).catch((e: unknown) =>
         log(`stopping the upstream: ${(e as Error).message}`),
@@ -160,10 +167,13 @@ function onSignal(signal: NodeJS.Signals): void {
 
 // ------------------------------------------------------------------ measurement
 
+/** direct = the demo upstream; floor = through the bare proxy; gateway = through the gateway */
+type TargetKind = 'direct' | 'floor' | 'gateway';
+
 interface Measured {
   name: string;
   group: Group;
-  target: 'direct' | 'gateway';
+  target: TargetKind;
   model: string | null;
   stream: boolean;
   mode: string;
@@ -201,7 +211,7 @@ async function quiet(meter: CpuMeter): Promise<void> {
 
 async function measure(
   meter: CpuMeter,
-  spec: { name: string; group: Group; target: 'direct' | 'gateway'; model: string | null; stream: boolean },
+  spec: { name: string; group: Group; target: TargetKind; model: string | null; stream: boolean },
   t: Target,
   o: { connections: number; durationS: number; overallRate?: number; shards?: number },
 ): Promise<Measured> {
@@ -263,12 +273,37 @@ const signed = (x: number | undefined | null) =>
   x === undefined || x === null || !Number.isFinite(x) ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : '-');
 
+/** A row of one cell is a section heading: printed as it is, not counted in the column widths. */
 function table(head: string[], rows: string[][], leftCols = 1): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const cells = rows.filter((r) => r.length > 1);
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) =>
-    r.map((c, i) => (i < leftCols ? (c ?? '').padEnd(w[i]) : (c ?? '').padStart(w[i]))).join('  ');
+    r.length === 1
+      ? r[0]
+      : head
+          .map((_, i) => (i < leftCols ? (r[i] ?? '').padEnd(w[i]) : (r[i] ?? '').padStart(w[i])))
+          .join('  ')
+          .trimEnd();
   return [fmt(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(fmt)].join('\n');
 }
+
+/** Latency (and throughput, CPU) of one target in one measurement, for the three-way tables. */
+interface Point {
+  rps?: number;
+  p50: number;
+  p99: number;
+  cpuMs?: number;
+}
+
+/** CPU ms per request of the process in front of the upstream: the bare proxy or the gateway (none direct). */
+const proxyCpu = (r: Measured): number => (r.target === 'direct' ? NaN : (r.cpu.msPerRequest[r.target] ?? NaN));
+
+const point = (r: Measured): Point => ({
+  rps: r.run.rps,
+  p50: r.run.latency.p50,
+  p99: r.run.latency.p99,
+  cpuMs: proxyCpu(r),
+});
 
 // ------------------------------------------------------------------ main
 
@@ -301,6 +336,18 @@ async function main(): Promise<void> {
   });
   if (!kr.ok) throw new Error(`setting the demo upstream defaults: HTTP ${kr.status} ${await kr.text()}`);
   await kr.arrayBuffer().catch(() => undefined);
+
+  // ---- bare passthrough proxy (the floor): node:http + one undici Pool to the upstream
+  let fl: string | null = null;
+  if (args.floor) {
+    const floor = (state.floor = startChild(
+      'bare proxy',
+      [join(root, 'dist/tools/bench/bare-proxy.js'), '--upstream', up, '--port', '0'],
+      { PATH: process.env.PATH },
+      guard,
+    ));
+    fl = (await waitForLine(floor, /bare proxy listening on (http:\/\/\S+)/, 15_000))[1];
+  }
 
   // ---- gateway
   state.dbName = `switchyard_bench_${rand}`;
@@ -391,8 +438,19 @@ async function main(): Promise<void> {
       body: json({ model: freeModel, messages }),
     },
   } satisfies Record<string, Target>;
+  // the floor forwards exactly what the upstream is sent directly
+  const floorTargets = fl
+    ? {
+        json: { ...targets.directJson, origin: fl },
+        stream: { ...targets.directStream, origin: fl },
+      }
+    : null;
   await probe(targets.directJson, 'demo upstream (chat)');
   await probe(targets.directStream, 'demo upstream (stream)');
+  if (floorTargets) {
+    await probe(floorTargets.json, 'bare proxy (chat)');
+    await probe(floorTargets.stream, 'bare proxy (stream)');
+  }
   await probe(targets.gwJson, 'gateway (gpt-4o-mini)');
   await probe(targets.gwStream, 'gateway (gpt-4o-mini, stream)');
   if (args.billing) await probe(targets.gwFree, `gateway (${freeModel})`); // waits for the catalog reload
@@ -401,6 +459,7 @@ async function main(): Promise<void> {
   const meter = new CpuMeter(() => ({
     gateway: [gateway.proc.pid!],
     upstream: [upstream.proc.pid!],
+    ...(state.floor ? { floor: [state.floor.proc.pid!] } : {}),
     // this gateway's connections only (other databases on the server are someone else's work)
     postgres: (p) => p.comm === 'postgres' && p.cmdline().includes(` ${state.dbName} `),
     // shared: other clients of the same Redis count here too
@@ -421,54 +480,41 @@ async function main(): Promise<void> {
   if (args.billing) await runLoad(targets.gwFree, { connections: args.connections, durationS: short });
   await runLoad(targets.directJson, { connections: args.connections, durationS: short });
   await runLoad(targets.directStream, { connections: args.connections, durationS: short });
+  if (floorTargets) {
+    await runLoad(floorTargets.json, { connections: args.connections, durationS: short });
+    await runLoad(floorTargets.stream, { connections: args.connections, durationS: short });
+  }
   await sleep(500);
 
-  // ---- scenarios
+  // ---- scenarios (in each group: direct, then the floor, then the gateway)
   const runs: Measured[] = [];
   const d = args.durationS;
   const c = args.connections;
   const want = (g: Group) => args.only.has(g);
-  const base = { model: 'gpt-4o-mini', stream: false };
+  const priced = { model: 'gpt-4o-mini', stream: false };
+  const pricedStream = { model: 'gpt-4o-mini', stream: true };
+  const free = { model: freeModel, stream: false };
+  type Run = [name: string, target: TargetKind, spec: { model: string; stream: boolean }, t: Target | undefined];
+  /** measures each run that has a target (no floor / no billing: skipped) */
+  const scenario = async (group: Group, o: Parameters<typeof measure>[3], list: Run[]) => {
+    for (const [name, target, spec, t] of list)
+      if (t) runs.push(await measure(meter, { name, group, target, ...spec }, t, o));
+  };
+  const gwFree = args.billing ? targets.gwFree : undefined;
   if (want('c50')) {
-    runs.push(
-      await measure(meter, { name: 'c50 direct', group: 'c50', target: 'direct', ...base }, targets.directJson, {
-        connections: c,
-        durationS: d,
-      }),
-    );
-    runs.push(
-      await measure(meter, { name: 'c50 gateway', group: 'c50', target: 'gateway', ...base }, targets.gwJson, {
-        connections: c,
-        durationS: d,
-      }),
-    );
-    if (args.billing) {
-      runs.push(
-        await measure(
-          meter,
-          { name: 'c50 gateway free', group: 'c50', target: 'gateway', model: freeModel, stream: false },
-          targets.gwFree,
-          { connections: c, durationS: d },
-        ),
-      );
-    }
+    await scenario('c50', { connections: c, durationS: d }, [
+      ['c50 direct', 'direct', priced, targets.directJson],
+      ['c50 floor', 'floor', priced, floorTargets?.json],
+      ['c50 gateway', 'gateway', priced, targets.gwJson],
+      ['c50 gateway free', 'gateway', free, gwFree],
+    ]);
   }
   if (want('stream')) {
-    const s = { model: 'gpt-4o-mini', stream: true };
-    runs.push(
-      await measure(
-        meter,
-        { name: 'c50 direct stream', group: 'stream', target: 'direct', ...s },
-        targets.directStream,
-        { connections: c, durationS: d },
-      ),
-    );
-    runs.push(
-      await measure(meter, { name: 'c50 gateway stream', group: 'stream', target: 'gateway', ...s }, targets.gwStream, {
-        connections: c,
-        durationS: d,
-      }),
-    );
+    await scenario('stream', { connections: c, durationS: d }, [
+      ['c50 direct stream', 'direct', pricedStream, targets.directStream],
+      ['c50 floor stream', 'floor', pricedStream, floorTargets?.stream],
+      ['c50 gateway stream', 'gateway', pricedStream, targets.gwStream],
+    ]);
   }
   if (want('rate')) {
     // whole seconds: autocannon's rate is a per-second quota per connection
@@ -478,73 +524,58 @@ async function main(): Promise<void> {
       overallRate: args.rate,
       shards: args.rateShards,
     };
-    runs.push(
-      await measure(meter, { name: 'rate direct', group: 'rate', target: 'direct', ...base }, targets.directJson, o),
-    );
-    runs.push(
-      await measure(meter, { name: 'rate gateway', group: 'rate', target: 'gateway', ...base }, targets.gwJson, o),
-    );
-    if (args.billing)
-      runs.push(
-        await measure(
-          meter,
-          { name: 'rate gateway free', group: 'rate', target: 'gateway', model: freeModel, stream: false },
-          targets.gwFree,
-          o,
-        ),
-      );
+    await scenario('rate', o, [
+      ['rate direct', 'direct', priced, targets.directJson],
+      ['rate floor', 'floor', priced, floorTargets?.json],
+      ['rate gateway', 'gateway', priced, targets.gwJson],
+      ['rate gateway free', 'gateway', free, gwFree],
+    ]);
   }
   if (want('c1')) {
-    runs.push(
-      await measure(meter, { name: 'c1 direct', group: 'c1', target: 'direct', ...base }, targets.directJson, {
-        connections: 1,
-        durationS: d,
-      }),
-    );
-    runs.push(
-      await measure(meter, { name: 'c1 gateway', group: 'c1', target: 'gateway', ...base }, targets.gwJson, {
-        connections: 1,
-        durationS: d,
-      }),
-    );
-    if (args.billing)
-      runs.push(
-        await measure(
-          meter,
-          { name: 'c1 gateway free', group: 'c1', target: 'gateway', model: freeModel, stream: false },
-          targets.gwFree,
-          { connections: 1, durationS: d },
-        ),
-      );
+    await scenario('c1', { connections: 1, durationS: d }, [
+      ['c1 direct', 'direct', priced, targets.directJson],
+      ['c1 floor', 'floor', priced, floorTargets?.json],
+      ['c1 gateway', 'gateway', priced, targets.gwJson],
+      ['c1 gateway free', 'gateway', free, gwFree],
+    ]);
   }
-  let ttfb: { direct: TtfbRun; gateway: TtfbRun; windowsUs: Record<string, [number, number]> } | null = null;
+  let ttfb: {
+    direct: TtfbRun;
+    floor: TtfbRun | null;
+    gateway: TtfbRun;
+    windowsUs: Record<string, [number, number]>;
+  } | null = null;
   if (want('ttfb') && !state.aborted) {
     const n = args.ttfbRequests;
     const warm = Math.min(20, Math.ceil(n / 10));
-    process.stderr.write(`bench: ${'ttfb direct'.padEnd(28)} ${`${n} sequential streams`.padEnd(26)} ... `);
-    await quiet(meter);
-    let a = nowUs();
-    const direct = await runSequentialStream(targets.directStream, n, warm);
-    const wd: [number, number] = [a, nowUs()];
-    process.stderr.write(
-      `first byte p50 ${direct.firstByte.p50.toFixed(2)} ms, p99 ${direct.firstByte.p99.toFixed(2)} ms\n`,
-    );
-    process.stderr.write(`bench: ${'ttfb gateway'.padEnd(28)} ${`${n} sequential streams`.padEnd(26)} ... `);
-    await quiet(meter);
-    if (state.aborted) throw new Error('aborted');
-    a = nowUs();
-    const viaGw = await runSequentialStream(targets.gwStream, n, warm);
-    const wg: [number, number] = [a, nowUs()];
-    process.stderr.write(
-      `first byte p50 ${viaGw.firstByte.p50.toFixed(2)} ms, p99 ${viaGw.firstByte.p99.toFixed(2)} ms\n`,
-    );
-    ttfb = { direct, gateway: viaGw, windowsUs: { direct: wd, gateway: wg } };
+    const sequential = async (name: string, t: Target) => {
+      process.stderr.write(`bench: ${name.padEnd(28)} ${`${n} sequential streams`.padEnd(26)} ... `);
+      await quiet(meter);
+      if (state.aborted) throw new Error('aborted');
+      const a = nowUs();
+      const run = await runSequentialStream(t, n, warm);
+      const window: [number, number] = [a, nowUs()];
+      process.stderr.write(
+        `first byte p50 ${run.firstByte.p50.toFixed(2)} ms, p99 ${run.firstByte.p99.toFixed(2)} ms\n`,
+      );
+      return { run, window };
+    };
+    const direct = await sequential('ttfb direct', targets.directStream);
+    const floor = floorTargets ? await sequential('ttfb floor', floorTargets.stream) : null;
+    const viaGw = await sequential('ttfb gateway', targets.gwStream);
+    ttfb = {
+      direct: direct.run,
+      floor: floor?.run ?? null,
+      gateway: viaGw.run,
+      windowsUs: { direct: direct.window, ...(floor ? { floor: floor.window } : {}), gateway: viaGw.window },
+    };
   }
 
   if (state.aborted) throw new Error('aborted');
   // ---- what the gateway recorded (after a graceful stop: the usage buffer is flushed)
   const walletAfter = await walletOf(gw, tenant.adminToken, tenant.workspaceId);
   const gatewayRssMb = rssMb(gateway.proc.pid!);
+  const floorRssMb = state.floor ? rssMb(state.floor.proc.pid!) : null;
   log('stopping the gateway (graceful: flushes usage, settles holds)');
   await stopChild(gateway, 15_000);
   let rec: Recorded | null = null;
@@ -587,6 +618,9 @@ async function main(): Promise<void> {
       cpuProfile: !!profileDir,
       nodeArgs: args.gatewayNodeArgs,
     },
+    floor: args.floor
+      ? 'tools/bench/bare-proxy.ts: node:http server + one undici Pool (keep-alive, up to 1024 connections) to the demo upstream; method, path, headers (but hop-by-hop) and body forwarded, the answer piped back chunk by chunk; no auth, limits or billing'
+      : null,
     code: git,
     models: {
       priced: 'gpt-4o-mini (catalog/default.yaml)',
@@ -608,53 +642,56 @@ async function main(): Promise<void> {
   }
   out.push(
     `settings: demo upstream latency_ms=${knobs.latency_ms}, tokens=${knobs.tokens}, tps=0 (stream in one write); ${d} s per scenario after ${args.warmupS} s warm-up; ` +
-      `gateway = dist/apps/main.js (gateway+admin+worker, WEB_CONCURRENCY=${args.webConcurrency}, NODE_ENV=production, LOG_LEVEL=warn, auth + limits (Redis) on every request)${profileDir ? ', UNDER --cpu-prof' : ''}`,
+      `gateway = dist/apps/main.js (gateway+admin+worker, WEB_CONCURRENCY=${args.webConcurrency}, NODE_ENV=production, LOG_LEVEL=warn, auth + limits (Redis) on every request)${profileDir ? ', UNDER --cpu-prof' : ''}; ` +
+      (args.floor
+        ? 'bare floor = tools/bench/bare-proxy.ts in its own process (node:http + one undici Pool, keep-alive, streams the answer back; no auth, limits, billing): what any Node proxy costs here'
+        : 'bare floor: skipped (--no-floor)'),
   );
 
-  const sideBySide = (title: string, pairs: Array<[string, Measured | undefined, Measured | undefined]>) => {
-    const rows = pairs
-      .filter(([, a, b]) => a && b)
-      .map(([label, a, b]) => [
-        label,
-        f0(a!.run.rps),
-        f2(a!.run.latency.p50),
-        f2(a!.run.latency.p99),
-        f0(b!.run.rps),
-        f2(b!.run.latency.p50),
-        f2(b!.run.latency.p99),
-        ratio(b!.run.rps, a!.run.rps),
-        signed(b!.run.latency.p50 - a!.run.latency.p50),
-        signed(b!.run.latency.p99 - a!.run.latency.p99),
-        f2(b!.cpu.msPerRequest.gateway),
-      ]);
-    if (!rows.length) return;
-    out.push('');
-    out.push(title);
-    out.push(
-      table(
-        [
-          '',
-          'direct req/s',
-          'p50 ms',
-          'p99 ms',
-          'gateway req/s',
-          'p50 ms',
-          'p99 ms',
-          'gw/direct',
-          'added p50',
-          'added p99',
-          'gw CPU ms/req',
-        ],
-        rows,
-      ),
-    );
+  // Tables 1 and 3: each measurement as a section of rows (direct, bare floor, gateway), each row with
+  // what it adds over direct and, for the gateway, over the floor (columns left out with --no-floor).
+  const withFloor = args.floor;
+  const section = (label: string, dir: Point, floor: Point | undefined, gwy: Point, withRps: boolean): string[][] => {
+    const row = (name: string, p: Point) => {
+      const isDirect = p === dir;
+      const overFloor = (x: () => string) => (p !== gwy ? '' : floor ? x() : '-');
+      return [
+        `  ${name}`,
+        ...(withRps ? [f0(p.rps)] : []),
+        f2(p.p50),
+        f2(p.p99),
+        ...(withRps ? [isDirect ? '' : ratio(p.rps, dir.rps)] : []),
+        ...(withRps && withFloor ? [overFloor(() => ratio(p.rps, floor!.rps))] : []),
+        isDirect ? '' : signed(p.p50 - dir.p50),
+        isDirect ? '' : signed(p.p99 - dir.p99),
+        ...(withFloor
+          ? [overFloor(() => signed(p.p50 - floor!.p50)), overFloor(() => signed(p.p99 - floor!.p99))]
+          : []),
+        ...(withRps ? [isDirect ? '' : f2(p.cpuMs)] : []),
+      ];
+    };
+    return [[label], row('direct', dir), ...(floor ? [row('bare floor', floor)] : []), row('gateway', gwy)];
   };
-  sideBySide(`1. Throughput, closed loop at ${c} connections`, [
-    ['chat, JSON', by('c50 direct'), by('c50 gateway')],
-    ['chat, stream', by('c50 direct stream'), by('c50 gateway stream')],
-  ]);
+  const ADDED = ['added vs direct p50', 'p99', ...(withFloor ? ['added vs floor p50', 'p99'] : [])];
+
+  const throughput: string[][] = [];
+  for (const [label, a, f, b] of [
+    ['chat, JSON', by('c50 direct'), by('c50 floor'), by('c50 gateway')],
+    ['chat, stream', by('c50 direct stream'), by('c50 floor stream'), by('c50 gateway stream')],
+  ] as const) {
+    if (a && b) throughput.push(...section(label, point(a), f && point(f), point(b), true));
+  }
+  if (throughput.length) {
+    out.push('');
+    out.push(
+      `1. Throughput, closed loop at ${c} connections (proxy CPU: ms per request of the process in front of the upstream)`,
+    );
+    const ratios = ['x direct', ...(withFloor ? ['x floor'] : [])];
+    out.push(table(['', 'req/s', 'p50 ms', 'p99 ms', ...ratios, ...ADDED, 'proxy CPU ms/req'], throughput));
+  }
 
   const rd = by('rate direct');
+  const rf = by('rate floor');
   const rg = by('rate gateway');
   if (rd && rg) {
     const a50 = rg.run.latency.p50 - rd.run.latency.p50;
@@ -674,26 +711,41 @@ async function main(): Promise<void> {
       f2(r.run.latency.p90),
       f2(r.run.latency.p99),
       f2(r.run.latency.max),
-      f2(r.cpu.msPerRequest.gateway),
-      f0(100 * (r.cpu.cores.gateway ?? NaN)),
+      f2(proxyCpu(r)),
+      f0(100 * (r.target === 'direct' ? NaN : (r.cpu.cores[r.target] ?? NaN))),
       f0(r.cpu.machineBusyPct),
     ];
-    const rows = [row('direct', rd), row('gateway', rg)];
+    const added = (label: string, a: Measured, b: Measured) => [
+      label,
+      '',
+      signed(b.run.latency.p50 - a.run.latency.p50),
+      signed(b.run.latency.p90 - a.run.latency.p90),
+      signed(b.run.latency.p99 - a.run.latency.p99),
+      '',
+      '',
+      '',
+      '',
+    ];
+    const rows = [row('direct', rd)];
+    if (rf) rows.push(row('bare floor', rf));
+    rows.push(row('gateway', rg));
     if (by('rate gateway free')) rows.push(row('gateway, free model', by('rate gateway free')!));
-    rows.push([
-      'added (gateway - direct)',
-      '',
-      signed(a50),
-      signed(rg.run.latency.p90 - rd.run.latency.p90),
-      signed(a99),
-      '',
-      '',
-      '',
-      '',
-    ]);
+    if (rf) rows.push(added('added (floor - direct)', rd, rf));
+    rows.push(added('added (gateway - direct)', rd, rg));
+    if (rf) rows.push(added('added (gateway - floor)', rf, rg));
     out.push(
       table(
-        ['', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'gw CPU ms/req', 'gw CPU %', 'machine CPU %'],
+        [
+          '',
+          'achieved req/s',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'max ms',
+          'proxy CPU ms/req',
+          'proxy CPU %',
+          'machine CPU %',
+        ],
         rows,
       ),
     );
@@ -701,7 +753,14 @@ async function main(): Promise<void> {
     out.push(
       `target "adds at most 2 ms at p50 and 10 ms at p99 at ${args.rate} req/s": p50 ${signed(a50)} ms ${ok(a50, 2)}, p99 ${signed(a99)} ms ${ok(a99, 10)}`,
     );
+    if (rf) {
+      out.push(
+        `over the bare floor (gateway - floor, for reading; the target above is judged on gateway - direct): p50 ${signed(rg.run.latency.p50 - rf.run.latency.p50)} ms, p99 ${signed(rg.run.latency.p99 - rf.run.latency.p99)} ms; ` +
+          `the floor itself adds p50 ${signed(rf.run.latency.p50 - rd.run.latency.p50)} ms, p99 ${signed(rf.run.latency.p99 - rd.run.latency.p99)} ms`,
+      );
+    }
     for (const [label, r] of [
+      ['bare floor', rf],
       ['gateway', rg],
       ['gateway, free model', by('rate gateway free')],
     ] as const) {
@@ -714,37 +773,45 @@ async function main(): Promise<void> {
   }
 
   const c1d = by('c1 direct');
+  const c1f = by('c1 floor');
   const c1g = by('c1 gateway');
-  if ((c1d && c1g) || ttfb) {
+  const one: string[][] = [];
+  if (c1d && c1g) {
+    const n = [c1d, c1f, c1g].flatMap((r) => (r ? [r.run.ok] : [])).join('/');
+    one.push(
+      ...section(
+        `chat, JSON: response time (autocannon c=1, n=${n})`,
+        point(c1d),
+        c1f && point(c1f),
+        point(c1g),
+        false,
+      ),
+    );
+  }
+  if (ttfb) {
+    const t = ttfb;
+    const p = (r: TtfbRun, k: 'headers' | 'firstByte' | 'total'): Point => ({ p50: r[k].p50, p99: r[k].p99 });
+    const n = [t.direct, t.floor, t.gateway].flatMap((r) => (r ? [r.n] : [])).join('/');
+    for (const [label, k] of [
+      ['stream: time to response headers', 'headers'],
+      ['stream: time to first body byte', 'firstByte'],
+      ['stream: time to end of stream', 'total'],
+    ] as const) {
+      one.push(
+        ...section(
+          `${label} (undici, n=${n})`,
+          p(t.direct, k),
+          t.floor ? p(t.floor, k) : undefined,
+          p(t.gateway, k),
+          false,
+        ),
+      );
+    }
+  }
+  if (one.length) {
     out.push('');
     out.push('3. One request at a time (concurrency 1)');
-    const rows: string[][] = [];
-    if (c1d && c1g) {
-      rows.push([
-        `chat, JSON: response time (autocannon c=1, n=${c1d.run.ok}/${c1g.run.ok})`,
-        f2(c1d.run.latency.p50),
-        f2(c1d.run.latency.p99),
-        f2(c1g.run.latency.p50),
-        f2(c1g.run.latency.p99),
-        signed(c1g.run.latency.p50 - c1d.run.latency.p50),
-        signed(c1g.run.latency.p99 - c1d.run.latency.p99),
-      ]);
-    }
-    if (ttfb) {
-      const tr = (label: string, k: 'headers' | 'firstByte' | 'total') => [
-        `${label} (undici, n=${ttfb!.direct.n})`,
-        f2(ttfb!.direct[k].p50),
-        f2(ttfb!.direct[k].p99),
-        f2(ttfb!.gateway[k].p50),
-        f2(ttfb!.gateway[k].p99),
-        signed(ttfb!.gateway[k].p50 - ttfb!.direct[k].p50),
-        signed(ttfb!.gateway[k].p99 - ttfb!.direct[k].p99),
-      ];
-      rows.push(tr('stream: time to response headers', 'headers'));
-      rows.push(tr('stream: time to first body byte', 'firstByte'));
-      rows.push(tr('stream: time to end of stream', 'total'));
-    }
-    out.push(table(['', 'direct p50', 'direct p99', 'gateway p50', 'gateway p99', 'added p50', 'added p99'], rows));
+    out.push(table(['', 'p50 ms', 'p99 ms', ...ADDED], one));
   }
 
   if (args.billing) {
@@ -812,6 +879,7 @@ async function main(): Promise<void> {
           'run',
           'req/s',
           'gateway',
+          ...(withFloor ? ['bare floor'] : []),
           'upstream',
           'postgres',
           'redis',
@@ -825,6 +893,7 @@ async function main(): Promise<void> {
           r.name,
           f0(r.run.rps),
           f2(r.cpu.msPerRequest.gateway),
+          ...(withFloor ? [f2(r.cpu.msPerRequest.floor)] : []),
           f2(r.cpu.msPerRequest.upstream),
           f2(r.cpu.msPerRequest.postgres),
           f2(r.cpu.msPerRequest.redis),
@@ -853,6 +922,12 @@ async function main(): Promise<void> {
     `gateway RSS after the runs: ${gatewayRssMb ?? '?'} MB; warnings/errors logged by the gateway: ${gateway.warnings.length}`,
   );
   for (const w of gateway.warnings.slice(0, 5)) out.push(`  ${w.slice(0, 300)}`);
+  if (state.floor) {
+    out.push(
+      `bare floor RSS after the runs: ${floorRssMb ?? '?'} MB; errors logged by the bare floor: ${state.floor.warnings.length}`,
+    );
+    for (const w of state.floor.warnings.slice(0, 5)) out.push(`  ${w.slice(0, 300)}`);
+  }
   out.push(`whole run: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   process.stdout.write(out.join('\n') + '\n');
 
@@ -880,7 +955,7 @@ async function main(): Promise<void> {
   }
 
   const results = {
-    version: 1,
+    version: 2,
     startedAt: startedAt.toISOString(),
     seconds: (Date.now() - t0) / 1000,
     machine,
@@ -894,21 +969,40 @@ async function main(): Promise<void> {
       },
       fixedRate: pair(rd, rg),
       concurrency1: pair(c1d, c1g),
-      ttfbAdded: ttfb
-        ? {
-            firstByteP50: ttfb.gateway.firstByte.p50 - ttfb.direct.firstByte.p50,
-            firstByteP99: ttfb.gateway.firstByte.p99 - ttfb.direct.firstByte.p99,
-          }
-        : null,
+      ttfbAdded: ttfbPair(ttfb?.direct, ttfb?.gateway),
       billing: {
         c50: pair(by('c50 gateway free'), by('c50 gateway')),
         rate: pair(by('rate gateway free'), by('rate gateway')),
         c1: pair(by('c1 gateway free'), by('c1 gateway')),
       },
+      // the bare passthrough proxy: what it adds over direct, and what the gateway adds over it
+      floor: args.floor
+        ? {
+            overDirect: {
+              throughput: {
+                json: pair(by('c50 direct'), by('c50 floor')),
+                stream: pair(by('c50 direct stream'), by('c50 floor stream')),
+              },
+              fixedRate: pair(rd, rf),
+              concurrency1: pair(c1d, c1f),
+              ttfbAdded: ttfbPair(ttfb?.direct, ttfb?.floor),
+            },
+            gatewayOverFloor: {
+              throughput: {
+                json: pair(by('c50 floor'), by('c50 gateway')),
+                stream: pair(by('c50 floor stream'), by('c50 gateway stream')),
+              },
+              fixedRate: pair(rf, rg),
+              concurrency1: pair(c1f, c1g),
+              ttfbAdded: ttfbPair(ttfb?.floor, ttfb?.gateway),
+            },
+          }
+        : null,
     },
     recorded: rec,
     wallet: { before: walletBefore, after: walletAfter },
     gateway: { rssMbAfterRuns: gatewayRssMb, warnings: gateway.warnings.slice(0, 50) },
+    floor: state.floor ? { rssMbAfterRuns: floorRssMb, errors: state.floor.warnings.slice(0, 50) } : null,
     profiles,
   };
   writeFileSync(args.out, JSON.stringify(results, null, 2) + '\n');
@@ -933,15 +1027,32 @@ function gitState(root: string): { head: string; dirty: string[] } | null {
   }
 }
 
-/** b relative to a: throughput ratio and added latency (b - a). */
+/**
+ * b relative to a: throughput ratio and added latency (b - a). addedGatewayCpuMsPerRequest: the gateway
+ * process's CPU per request in b minus in a; addedProxyCpuMsPerRequest: the CPU of the process in front
+ * of the upstream (bare floor or gateway; none direct) in b minus in a.
+ */
 function pair(a: Measured | undefined, b: Measured | undefined) {
   if (!a || !b) return null;
+  const front = (r: Measured) => (r.target === 'direct' ? 0 : proxyCpu(r));
   return {
     rpsRatio: b.run.rps / a.run.rps,
     addedP50: b.run.latency.p50 - a.run.latency.p50,
     addedP90: b.run.latency.p90 - a.run.latency.p90,
     addedP99: b.run.latency.p99 - a.run.latency.p99,
     addedGatewayCpuMsPerRequest: b.cpu.msPerRequest.gateway - a.cpu.msPerRequest.gateway,
+    addedProxyCpuMsPerRequest: front(b) - front(a),
+  };
+}
+
+/** time to first byte of sequential streams: b - a */
+function ttfbPair(a: TtfbRun | null | undefined, b: TtfbRun | null | undefined) {
+  if (!a || !b) return null;
+  return {
+    firstByteP50: b.firstByte.p50 - a.firstByte.p50,
+    firstByteP99: b.firstByte.p99 - a.firstByte.p99,
+    headersP50: b.headers.p50 - a.headers.p50,
+    totalP50: b.total.p50 - a.total.p50,
   };
 }
 

@@ -1,4 +1,4 @@
-// The benchmark's child processes (demo upstream, gateway) and what they cost: start, wait until they
+// The benchmark's child processes (demo upstream, bare floor, gateway) and what they cost: start, wait until they
 // answer, stop (SIGTERM, then SIGKILL), and CPU time read from /proc (Linux; elsewhere CPU columns are empty).
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
