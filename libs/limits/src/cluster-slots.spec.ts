@@ -32,7 +32,14 @@ function fakeConnection() {
       }
     };
   }
-  const conn = { client, onCheckFailure: () => undefined, warn: () => undefined } as unknown as LimitsRedis;
+  const conn = {
+    client,
+    // as LimitsRedis does on a Cluster: the check and the per-IP net as two commands
+    checkWithIp: (check: string[], ip: string[] | null) =>
+      Promise.allSettled([client.syLimitsCheck(...check), ip ? client.syLimitsIp(...ip) : Promise.resolve(null)]),
+    onCheckFailure: () => undefined,
+    warn: () => undefined,
+  } as unknown as LimitsRedis;
   return { conn, calls };
 }
 
@@ -54,7 +61,7 @@ describe('Redis Cluster slots', () => {
 
     expect(new Set(calls.map((c) => c.script))).toEqual(new Set(Object.keys(LIMITS_SCRIPTS)));
     for (const c of calls) expect(new Set(c.keys.map(calculateSlot)).size).toBe(1);
-    // and the key's counters are not where the address's are: two commands, never one pipeline
+    // and the key's counters are not where the address's are: on a Cluster, two commands, never one pipeline
     const check = calls.find((c) => c.script === 'syLimitsCheck')!;
     const ip = calls.find((c) => c.script === 'syLimitsIp')!;
     expect(calculateSlot(check.keys[0])).not.toBe(calculateSlot(ip.keys[0]));
