@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { AdminClient, Json } from './helpers/admin-client';
 import { lastUpstream, nanos, sdkTenant } from './helpers/sdk-setup';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
+import { waitFor } from './helpers/wait';
 
 const API_KEY = 'sk-acme-upstream-key-9f8e7d';
 const HEADER_SECRET = 'azure-style-api-key-4c3b2a';
@@ -23,16 +24,6 @@ interface ModelRecord extends Json {
 interface ModelEntry {
   id: string;
   pricing: Record<string, string>;
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('catalog admin API', () => {

@@ -8,6 +8,7 @@ import { WalletLeasesService } from '@switchyard/wallets';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { holdsOf, usageMismatches, walletOf } from './helpers/money';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
+import { waitFor } from './helpers/wait';
 
 interface Answer {
   status: number;
@@ -66,16 +67,6 @@ function expectAnthropicError(a: Answer, status: number, type: string): void {
 
 function expectNoTrace(text: string): void {
   expect(text).not.toMatch(/<html|<!DOCTYPE|\n\s+at |node_modules|\.ts:\d+|QueryFailedError|TypeError|SyntaxError/i);
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - started > ms) throw new Error(`not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('errors, logs, ops and graceful shutdown', () => {

@@ -7,6 +7,7 @@ import type { RecordedRequest } from '../../tools/demo-upstream';
 import { AdminClient } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/test-stack';
 import { CHAT_KINDS, lastUpstream, nanos, PRICE_NANOS_PER_TOKEN, sdkTenant } from './helpers/sdk-setup';
+import { waitFor } from './helpers/wait';
 
 const PNG_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
@@ -87,16 +88,6 @@ const CITY_SCHEMA = {
   required: ['city', 'population'],
   additionalProperties: false,
 };
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Reads a raw event stream to its end, or to the error the SDK throws for an `error` event. */
 async function drain(stream: AsyncIterable<Anthropic.RawMessageStreamEvent>) {

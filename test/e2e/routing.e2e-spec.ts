@@ -11,6 +11,7 @@ import { specErrors } from './helpers/sdk-setup';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 import type { RecordedRequest } from '../../tools/demo-upstream';
+import { waitFor } from './helpers/wait';
 
 const CATALOG = join(__dirname, '../fixtures/catalogs/routing.yaml');
 const UPSTREAM_KEY = 'sk-upstream-openai-secret';
@@ -34,16 +35,6 @@ function seenProvider(path: string): string {
 function nano(amount: string): bigint {
   const [int, frac = ''] = amount.split('.');
   return BigInt(int) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - started > ms) throw new Error(`not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('routing: fallbacks, priorities, upstream failures', () => {
