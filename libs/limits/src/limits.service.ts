@@ -177,14 +177,19 @@ export class LimitsService implements BeforeApplicationShutdown {
         giveBackRequest: false,
       });
     }
-    const plan = limitPlan(key, this.config.defaultKeyRpm);
+    const scopes = scopesCounted(limitPlan(key, this.config.defaultKeyRpm), {
+      rpm: false,
+      admission: { tokens: 0, spend: 0n },
+    });
+    // the common case, a key and workspace with no tpm or spend cap: nothing to add, no keys to build
+    if (!scopes.some((s) => s.tokens || s.spend)) return Promise.resolve();
     return this.coalesce(this.scopeKeys(key), {
       minute: null,
       day: null,
       tokensDelta: tokens,
       spendDelta: spend,
       rpmBucket: null,
-      scopes: scopesCounted(plan, { rpm: false, admission: { tokens: 0, spend: 0n } }),
+      scopes,
       giveBackRequest: false,
     });
   }
