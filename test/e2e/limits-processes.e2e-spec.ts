@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { ADJUST_COALESCE_MS, LIMITS_SCRIPTS, LimitsRedis } from '@switchyard/limits';
+import { ADJUST_COALESCE_MS, LIMITS_SCRIPTS, LimitsRedis, LimitsService } from '@switchyard/limits';
 import { AdminClient, createTenant, Tenant } from './helpers/admin-client';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startStack, TestStack } from './helpers/test-stack';
 
@@ -46,8 +46,9 @@ describe('Redis commands and round trips per /v1 request', () => {
   let writes = 0;
 
   beforeAll(async () => {
-    // no worker: its BullMQ polling would add commands under this prefix
-    stack = await startStack({ apps: ['gateway', 'admin'] });
+    // no worker: its BullMQ polling would add commands under this prefix; a per-IP net under
+    // LEASE_MIN_LIMIT, so that it is checked in Redis on every request like a key's small rpm
+    stack = await startStack({ apps: ['gateway', 'admin'], env: { IP_RATE_LIMIT: '900' } });
     admin = await AdminClient.login(stack.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     // monitor() opens a connection of its own: both are closed after the tests
     base = new Redis(stack.app.config.redisUrl);
@@ -92,14 +93,18 @@ describe('Redis commands and round trips per /v1 request', () => {
     writes = 0;
     await fn();
     await sleep(200);
-    const scripts = seen.map((args) =>
-      args[0].toLowerCase() === 'evalsha' ? (SCRIPT_BY_SHA.get(args[1]) ?? 'evalsha ?') : args[0].toLowerCase(),
-    );
+    // EVALSHA names its script by SHA-1; EVAL (a script's first run on a connection) sends its source
+    const sha = (cmd: string, arg: string) => (cmd === 'eval' ? createHash('sha1').update(arg).digest('hex') : arg);
+    const scripts = seen.map((args) => {
+      const cmd = args[0].toLowerCase();
+      return cmd === 'evalsha' || cmd === 'eval' ? (SCRIPT_BY_SHA.get(sha(cmd, args[1])) ?? `${cmd} ?`) : cmd;
+    });
     return { scripts, sends, waves, writes };
   }
 
   it('a chat completion with a warm key: the check and the per-IP net, two commands in one round trip, nothing else', async () => {
-    const t = await createTenant(admin, { key: { rpm: 1000 } });
+    // under LEASE_MIN_LIMIT: exact, request by request
+    const t = await createTenant(admin, { key: { rpm: 999 } });
     expect((await chat(stack.url, t.key)).status).toBe(200); // key cached, scripts loaded
     for (let i = 0; i < 3; i++) {
       const m = await measure(async () => expect((await chat(stack.url, t.key)).status).toBe(200));
@@ -116,6 +121,23 @@ describe('Redis commands and round trips per /v1 request', () => {
     });
     expect(models.scripts.sort()).toEqual(['syLimitsCheck', 'syLimitsIp']);
     expect(models).toMatchObject({ sends: 2, waves: 1 });
+  });
+
+  it('a busy key with a large rpm is served from its lease: one check in many reaches Redis', async () => {
+    const t = await createTenant(admin, { key: { rpm: 100_000 } });
+    expect((await chat(stack.url, t.key)).status).toBe(200);
+    const m = await measure(async () => {
+      for (let i = 0; i < 40; i++) expect((await chat(stack.url, t.key)).status).toBe(200);
+    });
+    // the per-IP net (900) on each request; the key's rpm when its lease (1, 2, 4, ... places) runs
+    // out, and once a second as its bucket ends
+    expect(m.scripts.filter((s) => s === 'syLimitsIp')).toHaveLength(40);
+    const checks = m.scripts.filter((s) => s === 'syLimitsCheck').length;
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(checks).toBeLessThanOrEqual(12);
+    expect(m.scripts.filter((s) => !['syLimitsCheck', 'syLimitsIp', 'syLimitsReturn'].includes(s))).toEqual([]);
+    // its unused places go back now, not during the next test's count
+    await stack.app.app.get(LimitsService).returnUnused(true);
   });
 
   it('with a tpm cap, the corrections after requests are coalesced: far fewer than one command per request', async () => {
@@ -209,4 +231,24 @@ describe('one limit across gateway processes: a second `node dist/apps/main.js`'
     expect(refused).toBe(10);
     expect(remaining).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
   });
+
+  it('with leases (rpm 1,000): never more than the limit across both processes, at most a lease each short', async () => {
+    const t = await createTenant(admin, { key: { rpm: 1000 } });
+    const statuses: number[] = [];
+    let next = 0;
+    // 20 clients at once, alternating between the processes, 1,060 requests in all
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < 1060) {
+          const i = next++;
+          statuses.push((await chat(i % 2 ? childUrl : stack.url, t.key)).status);
+        }
+      }),
+    );
+    const served = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(served).toBeLessThanOrEqual(1000);
+    // places one process held unused were refused to the other: at most a lease (15) each
+    expect(served).toBeGreaterThanOrEqual(1000 - 2 * 15);
+  }, 60_000);
 });

@@ -19,10 +19,14 @@ import { WINDOW_LUA } from './window.lua';
  * then seven per scope, key first (ARGV[3..9]) then workspace (ARGV[10..16]); '' means not checked:
  *   +1 rpm   +2 tpm cap   +3 daily requests cap (counted when set)   +4 daily spend cap (nanos)
  *   +5 tokens to reserve   +6 spend to reserve (nanos, integer string)   +7 TTL of the hash in ms
+ * ARGV[17] rpm places wanted ('' or absent = 1): a lease (rate-leases.ts) counts several places at once
+ *   in the current rpm bucket of each scope, as many as both have left, at most this many
+ * ARGV[18], ARGV[19] (optional) bucket and count of the ended lease's unused places, given back to each
+ *   rpm checked before its window is read
  * Returns {now_us, refused_bits, then per scope (key, workspace): {rpm requests counted, oldest rpm
  *   bucket, rpm bucket counts (only when the rpm refused), tokens_prev, tokens_cur, day_requests,
- *   day_spend}} where refused_bits: 1/2 rpm, 4/8 tpm, 16/32 daily requests, 64/128 daily spend
- *   (key/workspace). State is as read before this request.
+ *   day_spend}, rpm places granted} where refused_bits: 1/2 rpm, 4/8 tpm, 16/32 daily requests, 64/128
+ *   daily spend (key/workspace). State is as read before this request.
  */
 export const CHECK_LUA = `${WINDOW_LUA}
 local now = clock()
@@ -60,6 +64,7 @@ for i = 1, 2 do
     end
   end
   if rpm ~= '' then
+    win_return(KEYS[i], 18)
     s.win = win_read(KEYS[i], rpm_bucket, now)
     if s.win.n >= tonumber(rpm) then refused = refused + i end
   end
@@ -69,14 +74,21 @@ for i = 1, 2 do
   st[i] = s
 end
 
+local granted = 0
 if refused == 0 then
+  -- as many places as asked (ARGV[17]), at most what every rpm checked has left
+  local left = math.huge
+  for i = 1, 2 do
+    if st[i].win then left = math.min(left, tonumber(ARGV[2 + (i - 1) * 7 + 1]) - st[i].win.n) end
+  end
+  granted = win_grant(17, left)
   for i = 1, 2 do
     local a = 2 + (i - 1) * 7
     local s = st[i]
     local k = KEYS[i]
     local wrote = false
     if s.win then
-      win_add(k, s.win)
+      win_add(k, s.win, granted)
       wrote = true
     end
     local tokens = tonumber(ARGV[a + 5])
@@ -102,5 +114,5 @@ local function scope_reply(i)
   if w and math.floor(refused / i) % 2 == 1 then counts = win_counts(KEYS[i], w) end
   return { w and w.n or 0, w and w.lo or 0, counts, s.prev, s.cur, s.dr, s.ds }
 end
-return { now, refused, scope_reply(1), scope_reply(2) }
+return { now, refused, scope_reply(1), scope_reply(2), granted }
 `;

@@ -21,10 +21,11 @@ function fakeConnection() {
       calls.push({ script: name, keys: args.slice(0, s.keys) });
       switch (name) {
         case 'syLimitsCheck':
-          return Promise.resolve([NOW, 0, [0, 0, [], 0, 0, 0, '0'], [0, 0, [], 0, 0, 0, '0']]);
+          // grants the rpm places asked for (the last argument)
+          return Promise.resolve([NOW, 0, [0, 0, [], 0, 0, 0, '0'], [0, 0, [], 0, 0, 0, '0'], Number(args.at(-1))]);
         case 'syLimitsIp':
           // the net refuses: the check's counters are given back, a third call on the workspace's slot
-          return Promise.resolve([NOW, 1, 5, NOW / 1e6 - 60, [5]]);
+          return Promise.resolve([NOW, 1, 5, NOW / 1e6 - 60, [5], 0]);
         case 'syThrottler':
           return Promise.resolve([1, 60_000, 0, 0]);
         default:
@@ -35,8 +36,11 @@ function fakeConnection() {
   const conn = {
     client,
     // as LimitsRedis does on a Cluster: the check and the per-IP net as two commands
-    checkWithIp: (check: string[], ip: string[] | null) =>
-      Promise.allSettled([client.syLimitsCheck(...check), ip ? client.syLimitsIp(...ip) : Promise.resolve(null)]),
+    checkWithIp: (check: string[] | null, ip: string[] | null) =>
+      Promise.allSettled([
+        check ? client.syLimitsCheck(...check) : Promise.resolve(null),
+        ip ? client.syLimitsIp(...ip) : Promise.resolve(null),
+      ]),
     onCheckFailure: () => undefined,
     warn: () => undefined,
   } as unknown as LimitsRedis;
@@ -57,6 +61,11 @@ describe('Redis Cluster slots', () => {
     await expect(limits.check(key, '2001:db8::1', { admission: { tokens: 10, spend: 1n } })).rejects.toThrow();
     await expect(limits.checkIpOnly('192.0.2.1')).rejects.toThrow();
     await limits.record(key, { tokens: 3, spend: 1n });
+    // a busy key's lease: one place, then two more asked for, one of them unused and given back
+    const busy = keyContext({ keyId: 'key-2', workspaceId: 'ws-2' }, { rpm: 100_000 });
+    await limits.check(busy, '');
+    await limits.check(busy, '');
+    await limits.returnUnused(true);
     await new RedisThrottlerStorage(redis, conn).increment('abc', 60_000, 10, 60_000, 'default');
 
     expect(new Set(calls.map((c) => c.script))).toEqual(new Set(Object.keys(LIMITS_SCRIPTS)));

@@ -7,14 +7,18 @@ import { WINDOW_LUA } from './window.lua';
  *
  * KEYS[1] the address's hash (hash tag {ip:<address>})
  * ARGV[1] clock µs ('' = Redis TIME)   ARGV[2] bucket width µs   ARGV[3] limit   ARGV[4] TTL ms
+ * ARGV[5] places wanted ('' or absent = 1; a lease, rate-leases.ts), granted up to what is left
+ * ARGV[6], ARGV[7] (optional) bucket and count of the ended lease's unused places, given back first
  * Returns {now_us, refused (0/1), requests counted before this one, oldest bucket counted,
- *   bucket counts (only when refused)}
+ *   bucket counts (only when refused), places granted}
  */
 export const IP_LUA = `${WINDOW_LUA}
 local now = clock()
+win_return(KEYS[1], 6)
 local w = win_read(KEYS[1], tonumber(ARGV[2]), now)
-if w.n >= tonumber(ARGV[3]) then return { now, 1, w.n, w.lo, win_counts(KEYS[1], w) } end
-win_add(KEYS[1], w)
+if w.n >= tonumber(ARGV[3]) then return { now, 1, w.n, w.lo, win_counts(KEYS[1], w), 0 } end
+local granted = win_grant(5, tonumber(ARGV[3]) - w.n)
+win_add(KEYS[1], w, granted)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return { now, 0, w.n, w.lo, {} }
+return { now, 0, w.n, w.lo, {}, granted }
 `;

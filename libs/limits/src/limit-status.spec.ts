@@ -29,6 +29,7 @@ describe('parseCheckReply', () => {
       3,
       [11, SEC - 60, [1, 0, 2], 1, 2, 3, '40'],
       [12, SEC - 59, [], 4, 5, 6, '99999999999999999999'],
+      1,
     ]);
     expect(r.nowUs).toBe(NOW);
     expect(r.refusedBits).toBe(3);
@@ -39,15 +40,17 @@ describe('parseCheckReply', () => {
       daySpend: 40n,
     });
     expect(r.workspace.daySpend).toBe(99999999999999999999n);
+    expect(r.granted).toBe(1);
     expect(() => parseCheckReply([1, 2])).toThrow();
     expect(() => parseCheckReply([1, 2, [1], [2]])).toThrow();
   });
 
   it('reads the per-IP reply', () => {
-    expect(parseIpReply([NOW, 1, 5, SEC - 60, [5]])).toEqual({
+    expect(parseIpReply([NOW, 1, 5, SEC - 60, [5], 0])).toEqual({
       nowUs: NOW,
       refused: true,
       window: { total: 5, lo: SEC - 60, counts: [5] },
+      granted: 0,
     });
   });
 });
@@ -96,6 +99,7 @@ describe('refusalsOf', () => {
       refusedBits: 2 | 32, // workspace rpm and workspace daily requests
       key: empty,
       workspace: { ...empty, window: { total: 10, lo: SEC - 60, counts }, dayRequests: 1 },
+      granted: 0,
     };
     const r = refusalsOf(reply, plan);
     expect(r.map((s) => `${s.scope}:${s.kind}`)).toEqual(['workspace:rpm', 'workspace:daily_requests']);
@@ -115,6 +119,7 @@ describe('bindingRpm', () => {
       refusedBits: 0,
       key: { ...empty, window: { total: 10, lo: SEC - 60, counts: [] } },
       workspace: { ...empty, window: { total: 3, lo: SEC - 60, counts: [] } },
+      granted: 1,
     };
     expect(bindingRpm(reply, plan)).toMatchObject({ scope: 'workspace', limit: '5', remaining: '1' });
     expect(bindingRpm(reply, limitPlan(keyContext(ids, { rpm: 100 }), 60))).toMatchObject({ remaining: '89' });

@@ -36,12 +36,15 @@ export interface CheckReply {
   refusedBits: number;
   key: ScopeState;
   workspace: ScopeState;
+  /** rpm places counted for this request (more than one: a lease) */
+  granted: number;
 }
 
 export interface IpReply {
   nowUs: number;
   refused: boolean;
   window: WindowSeen;
+  granted: number;
 }
 
 const BITS: Record<LimitKind, number> = { rpm: 1, tpm: 4, daily_requests: 16, daily_spend: 64 };
@@ -52,7 +55,7 @@ export function refusedBit(scope: 'key' | 'workspace', kind: LimitKind): number 
 }
 
 export function parseCheckReply(reply: unknown): CheckReply {
-  const r = asArray(reply, 4);
+  const r = asArray(reply, 5);
   const scope = (x: unknown): ScopeState => {
     const s = asArray(x, 7);
     return {
@@ -62,15 +65,22 @@ export function parseCheckReply(reply: unknown): CheckReply {
       daySpend: BigInt(String(s[6])),
     };
   };
-  return { nowUs: Number(r[0]), refusedBits: Number(r[1]), key: scope(r[2]), workspace: scope(r[3]) };
+  return {
+    nowUs: Number(r[0]),
+    refusedBits: Number(r[1]),
+    key: scope(r[2]),
+    workspace: scope(r[3]),
+    granted: Number(r[4]),
+  };
 }
 
 export function parseIpReply(reply: unknown): IpReply {
-  const r = asArray(reply, 5);
+  const r = asArray(reply, 6);
   return {
     nowUs: Number(r[0]),
     refused: Number(r[1]) === 1,
     window: { total: Number(r[2]), lo: Number(r[3]), counts: asArray(r[4]).map(Number) },
+    granted: Number(r[5]),
   };
 }
 

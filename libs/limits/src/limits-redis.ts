@@ -16,6 +16,7 @@ import {
 import { ADJUST_LUA } from './adjust.lua';
 import { CHECK_LUA } from './check.lua';
 import { IP_LUA } from './ip.lua';
+import { RETURN_LUA } from './return.lua';
 import { THROTTLER_LUA } from './throttler.lua';
 
 export const LIMITS_COMMAND_TIMEOUT_MS = 250;
@@ -26,6 +27,7 @@ export const LIMITS_SCRIPTS = {
   syLimitsCheck: { lua: CHECK_LUA, keys: 2 },
   syLimitsAdjust: { lua: ADJUST_LUA, keys: 2 },
   syLimitsIp: { lua: IP_LUA, keys: 1 },
+  syLimitsReturn: { lua: RETURN_LUA, keys: 1 },
   syThrottler: { lua: THROTTLER_LUA, keys: 2 },
 } as const;
 
@@ -78,17 +80,17 @@ export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The admission check and the per-IP net, sent together. Standalone Redis: one pipeline, one write and
+   * The admission check and the per-IP net (either may be null: served from a lease), sent together. Standalone Redis: one pipeline, one write and
    * one wake-up of Redis per request. A Cluster keeps them apart (their keys live in different slots),
    * issued concurrently: still one round trip of wall time.
    */
   async checkWithIp(
-    check: string[],
+    check: string[] | null,
     ip: string[] | null,
   ): Promise<[PromiseSettledResult<unknown>, PromiseSettledResult<unknown>]> {
-    if (this.config.redisCluster || !ip) {
+    if (this.config.redisCluster || !ip || !check) {
       return (await Promise.allSettled([
-        this.client.syLimitsCheck(...check),
+        check ? this.client.syLimitsCheck(...check) : Promise.resolve(null),
         ip ? this.client.syLimitsIp(...ip) : Promise.resolve(null),
       ])) as [PromiseSettledResult<unknown>, PromiseSettledResult<unknown>];
     }

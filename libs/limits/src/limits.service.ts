@@ -1,8 +1,11 @@
-// Rate limits and quotas of the /v1 pipeline, in Redis, shared by every gateway process. One round
-// trip per request: the script of the workspace's slot (every cap of the key and its workspace) and
-// the per-IP script go out together as two commands, each to its own slot (and node, on a Redis
-// Cluster), so the request waits for one round trip. Corrections after requests (their metered usage
-// against what their checks reserved) are coalesced per key and minute, off the request path.
+// Rate limits and quotas of the /v1 pipeline, in Redis, shared by every gateway process. At most one
+// round trip per request: the script of the workspace's slot (every cap of the key and its workspace)
+// and the per-IP script go out together as two commands, each to its own slot (and node, on a Redis
+// Cluster). A busy key with only rpm caps of at least LEASE_MIN_LIMIT is served from this process's
+// lease of places (rate-leases.ts): most of its requests are counted in memory, one in many asks Redis
+// for the next places. Corrections after requests (their metered usage against what their checks
+// reserved) are coalesced per key and minute, off the request path; unused lease places go back
+// within LEASE_SWEEP_MS of their bucket's end.
 import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import type { KeyContext } from '@switchyard/auth';
 import { AppConfig, RedisService } from '@switchyard/core';
@@ -13,9 +16,11 @@ import {
   adjustArgs,
   checkArgs,
   CheckShape,
+  LimitPlan,
   limitPlan,
   RPM_WINDOW,
   ScopeCounted,
+  ScopePlan,
   scopesCounted,
   wholeTokens,
 } from './limit-plan';
@@ -27,9 +32,11 @@ import {
   parseCheckReply,
   parseIpReply,
   refusalsOf,
+  ScopeState,
   windowLimitStatus,
 } from './limit-status';
 import { LimitsRedis } from './limits-redis';
+import { Grant, LeasedWindow, Lease, maxLease, RateLeases, remainingAfter } from './rate-leases';
 import { pickRefusal, rateLimitHeaders, refusalError } from './refusal';
 import { bucketOf, WindowParams, windowParams } from './sliding-window';
 import { minuteOf } from './token-window';
@@ -37,6 +44,8 @@ import { dayOf } from './utc-day';
 
 /** How long corrections of one key wait to be sent together. */
 export const ADJUST_COALESCE_MS = 50;
+/** How often ended leases give their unused places back. */
+export const LEASE_SWEEP_MS = 1000;
 
 /** What an admitted request's check set aside, for record() to replace with the metered usage. */
 export interface LimitReservation {
@@ -69,6 +78,23 @@ export interface CheckOptions {
   nowUs?: number;
 }
 
+/** A check's parts, for the round trip: what leases served it already, what to ask for. */
+interface InRedis {
+  plan: LimitPlan;
+  shape: CheckShape;
+  hashes: [string, string];
+  /** the per-IP net's hash, null when not checked */
+  ip: string | null;
+  /** the key's rpm leases (scopeId), at most scopeMax places; the per-IP net leases */
+  leasing: boolean;
+  scopeId: string;
+  scopeMax: number;
+  ipLeasing: boolean;
+  /** places already taken from leases (the other part goes to Redis) */
+  scopeLease: Lease | null;
+  ipLease: Lease | null;
+}
+
 interface PendingAdjustment {
   hashes: [string, string];
   x: Adjustment;
@@ -80,8 +106,12 @@ interface PendingAdjustment {
 export class LimitsService implements BeforeApplicationShutdown {
   /** null when the per-IP net is off (IP_RATE_LIMIT=0) */
   private readonly ipNet: WindowParams | null;
+  /** the most places a lease of the per-IP net holds (1: the net does not lease) */
+  private readonly ipMax: number;
   private readonly pending = new Map<string, PendingAdjustment>();
   private flushTimer?: NodeJS.Timeout;
+  readonly leases = new RateLeases();
+  private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(
     private readonly config: AppConfig,
@@ -89,6 +119,8 @@ export class LimitsService implements BeforeApplicationShutdown {
     private readonly conn: LimitsRedis,
   ) {
     this.ipNet = config.ipRateLimit > 0 ? windowParams(config.ipRateLimit, config.ipRateWindowSeconds) : null;
+    this.ipMax = this.ipNet ? maxLease(this.ipNet.limit) : 1;
+    this.sweepTimer = setInterval(() => void this.returnUnused(), LEASE_SWEEP_MS).unref();
   }
 
   /**
@@ -98,36 +130,95 @@ export class LimitsService implements BeforeApplicationShutdown {
   async check(key: KeyContext, clientIp: string, opts: CheckOptions = {}): Promise<LimitDecision> {
     const plan = limitPlan(key, this.config.defaultKeyRpm);
     const shape: CheckShape = { rpm: opts.countRequest !== false, admission: opts.admission, nowUs: opts.nowUs };
-    const hashes = this.scopeKeys(key);
     const ip = shape.rpm && !opts.ipCounted ? this.ipKey(clientIp) : null;
-    const [checked, ipChecked] = await this.conn.checkWithIp(
-      [hashes[0], hashes[1], ...checkArgs(plan, shape)],
-      ip ? [ip, ...this.ipArgs(opts.nowUs)] : null,
-    );
-    let reply: CheckReply;
-    try {
-      if (checked.status === 'rejected') throw checked.reason;
-      reply = parseCheckReply(checked.value);
-    } catch (e) {
-      this.conn.onCheckFailure(e);
-      return { headers: {}, reservation: null };
+    const onlyRpm = rpmOnly(plan);
+    // already counted, and no cap that an admission reserves against: nothing to check
+    if (!shape.rpm && onlyRpm) return { headers: {}, reservation: null };
+    const hashes = this.scopeKeys(key);
+    // limits under LEASE_MIN_LIMIT, and a test clock (nowUs), keep every request in Redis
+    const scopeMax =
+      onlyRpm && shape.rpm && opts.nowUs === undefined
+        ? Math.min(maxLease(plan.key.rpm!.limit), maxLease(plan.workspace.rpm?.limit ?? Infinity))
+        : 1;
+    const leasing = scopeMax > 1;
+    const scopeId = leasing ? `${hashes[0]}|${plan.key.rpm!.limit}|${plan.workspace.rpm?.limit ?? ''}` : '';
+    const ipLeasing = !!ip && opts.nowUs === undefined && this.ipMax > 1;
+    // served from this process's leases: no round trip; while another check of this process asks Redis
+    // for the next places, wait for its answer instead of asking too
+    let scopeLease: Lease | null = null;
+    let ipLease: Lease | null = null;
+    for (;;) {
+      if (leasing && !scopeLease) scopeLease = this.leases.take(scopeId);
+      if (ipLeasing && !ipLease) ipLease = this.leases.take(ip!);
+      const wait =
+        (leasing && !scopeLease && this.leases.inFlight(scopeId)) ||
+        (ipLeasing && !ipLease && this.leases.inFlight(ip!));
+      if (!wait) break;
+      await wait;
     }
-    const refusals: LimitStatus[] = refusalsOf(reply, plan);
+    if (scopeLease && (!ip || ipLease)) return { headers: this.leaseHeaders(scopeLease), reservation: null };
+    const asked = this.leases.ask([leasing && !scopeLease ? scopeId : null, ipLeasing && !ipLease ? ip : null]);
+    try {
+      return await this.checkInRedis({
+        plan,
+        shape,
+        hashes,
+        ip,
+        leasing,
+        scopeId,
+        scopeMax,
+        ipLeasing,
+        scopeLease,
+        ipLease,
+      });
+    } finally {
+      asked();
+    }
+  }
+
+  /** The parts of a check no lease served, in one round trip; a lease granted with them is recorded. */
+  private async checkInRedis(c: InRedis): Promise<LimitDecision> {
+    const { plan, shape, hashes, ip, leasing, scopeId, scopeMax, ipLeasing, ipLease } = c;
+    let { scopeLease } = c;
+    const askedAt = this.leases.now();
+    const [checked, ipChecked] = await this.conn.checkWithIp(
+      scopeLease
+        ? null
+        : [hashes[0], hashes[1], ...checkArgs(plan, shape), ...this.leaseArgs(leasing ? scopeId : null, scopeMax)],
+      ip && !ipLease ? [ip, ...this.ipArgs(shape.nowUs), ...this.leaseArgs(ipLeasing ? ip : null, this.ipMax)] : null,
+    );
+    let reply: CheckReply | null = null;
+    let refusals: LimitStatus[] = [];
+    if (!scopeLease) {
+      try {
+        if (checked.status === 'rejected') throw checked.reason;
+        reply = parseCheckReply(checked.value);
+      } catch (e) {
+        if (ipLease) this.leases.untake(ipLease);
+        this.conn.onCheckFailure(e);
+        return { headers: {}, reservation: null };
+      }
+      refusals = refusalsOf(reply, plan);
+      if (leasing && !refusals.length)
+        scopeLease = this.leases.grant(scopeId, this.scopeGrant(hashes, plan, reply, askedAt));
+    }
     const scopes = scopesCounted(plan, shape);
-    const tokens = opts.admission ? wholeTokens(opts.admission.tokens) : 0;
-    const spend = opts.admission && opts.admission.spend > 0n ? opts.admission.spend : 0n;
+    const tokens = shape.admission ? wholeTokens(shape.admission.tokens) : 0;
+    const spend = shape.admission && shape.admission.spend > 0n ? shape.admission.spend : 0n;
     // what this check consumed, to give back when the per-IP net (another command) refuses the request
-    const giveBack = (): void =>
+    const giveBack = (): void => {
+      if (scopeLease) return this.leases.untake(scopeLease);
       this.giveBack(hashes, {
-        minute: minuteOf(reply.nowUs),
-        day: dayOf(reply.nowUs),
+        minute: minuteOf(reply!.nowUs),
+        day: dayOf(reply!.nowUs),
         tokensDelta: -tokens,
         spendDelta: -spend,
-        rpmBucket: bucketOf(RPM_WINDOW, reply.nowUs),
+        rpmBucket: bucketOf(RPM_WINDOW, reply!.nowUs),
         scopes,
         giveBackRequest: true,
       });
-    if (ip) {
+    };
+    if (ip && !ipLease) {
       let net: IpReply | null = null;
       try {
         if (ipChecked.status === 'rejected') throw ipChecked.reason;
@@ -143,14 +234,17 @@ export class LimitsService implements BeforeApplicationShutdown {
       if (net?.refused) {
         if (!refusals.length) giveBack();
         refusals.push(windowLimitStatus('ip', this.ipNet!, net.window, net.nowUs, true));
+      } else if (net && ipLeasing) {
+        this.leases.grant(ip, this.ipGrant(ip, net, askedAt));
       }
     }
     if (refusals.length > 0) throw refusalError(pickRefusal(refusals));
+    if (scopeLease) return { headers: this.leaseHeaders(scopeLease), reservation: null };
     const reserved = scopes.some((s) => s.tokens || s.spend);
     const reservation = reserved
-      ? { hashes, minute: minuteOf(reply.nowUs), day: dayOf(reply.nowUs), tokens, spend, scopes }
+      ? { hashes, minute: minuteOf(reply!.nowUs), day: dayOf(reply!.nowUs), tokens, spend, scopes }
       : null;
-    const rpm = shape.rpm ? bindingRpm(reply, plan) : null;
+    const rpm = shape.rpm ? bindingRpm(reply!, plan) : null;
     return { headers: rpm ? rateLimitHeaders(rpm) : {}, reservation };
   }
 
@@ -216,12 +310,25 @@ export class LimitsService implements BeforeApplicationShutdown {
   async checkIpOnly(clientIp: string, nowUs?: number): Promise<void> {
     const ip = this.ipKey(clientIp);
     if (!ip) return;
+    const leasing = nowUs === undefined && this.ipMax > 1;
+    for (;;) {
+      if (leasing && this.leases.take(ip)) return;
+      const wait = leasing && this.leases.inFlight(ip);
+      if (!wait) break;
+      await wait;
+    }
+    const asked = this.leases.ask([leasing ? ip : null]);
+    const askedAt = this.leases.now();
     let r: IpReply;
     try {
-      r = parseIpReply(await this.conn.client.syLimitsIp(ip, ...this.ipArgs(nowUs)));
+      const args = [...this.ipArgs(nowUs), ...this.leaseArgs(leasing ? ip : null, this.ipMax)];
+      r = parseIpReply(await this.conn.client.syLimitsIp(ip, ...args));
+      if (!r.refused && leasing) this.leases.grant(ip, this.ipGrant(ip, r, askedAt));
     } catch (e) {
       this.conn.onCheckFailure(e);
       return;
+    } finally {
+      asked();
     }
     if (r.refused) throw refusalError(windowLimitStatus('ip', this.ipNet!, r.window, r.nowUs, true));
   }
@@ -246,9 +353,51 @@ export class LimitsService implements BeforeApplicationShutdown {
     );
   }
 
-  /** Before the Redis connection closes: the last requests' corrections are sent. */
+  /** Before the Redis connection closes: the last requests' corrections are sent, unused lease places given back. */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.flush();
+    clearInterval(this.sweepTimer);
+    await Promise.all([this.flush(), this.returnUnused(true)]);
+  }
+
+  /** Gives back the places of ended leases (of every lease: `all`) they did not use. Never throws. */
+  async returnUnused(all = false): Promise<void> {
+    const places = this.leases.sweep(all);
+    if (!places.length) return;
+    await Promise.all(
+      places.map((p) =>
+        this.conn.client
+          .syLimitsReturn(p.hash, String(p.bucket), String(p.count))
+          .catch((e: unknown) => this.conn.warn(e, 'unused rate limit places not given back')),
+      ),
+    );
+  }
+
+  /** X-RateLimit-* of a request served from a lease: the window with the fewest places left. */
+  private leaseHeaders(l: Lease): Record<string, string> {
+    let binding = l.windows[0];
+    for (const w of l.windows) if (remainingAfter(l, w) < remainingAfter(l, binding)) binding = w;
+    const total = binding.params.limit - remainingAfter(l, binding) - 1;
+    return rateLimitHeaders(
+      windowLimitStatus(binding.scope, binding.params, { total, lo: binding.lo, counts: [] }, l.nowUs, false),
+    );
+  }
+
+  private scopeGrant(hashes: [string, string], plan: LimitPlan, r: CheckReply, askedAt: number): Grant {
+    const windows: LeasedWindow[] = [];
+    const add = (scope: 'key' | 'workspace', hash: string, p: WindowParams | null, s: ScopeState) => {
+      if (p) windows.push({ scope, hash, params: p, countAfter: s.window.total + r.granted, lo: s.window.lo });
+    };
+    add('key', hashes[0], plan.key.rpm, r.key);
+    add('workspace', hashes[1], plan.workspace.rpm, r.workspace);
+    return grantOf(windows, RPM_WINDOW, r.nowUs, Math.max(...windows.map((w) => w.lo)), r.granted, askedAt);
+  }
+
+  private ipGrant(ip: string, r: IpReply, askedAt: number): Grant {
+    const p = this.ipNet!;
+    const windows: LeasedWindow[] = [
+      { scope: 'ip', hash: ip, params: p, countAfter: r.window.total + r.granted, lo: r.window.lo },
+    ];
+    return grantOf(windows, p, r.nowUs, r.window.lo, r.granted, askedAt);
   }
 
   /** One signed delta per key pair, minute, day and set of counters: many requests, one command. */
@@ -288,10 +437,40 @@ export class LimitsService implements BeforeApplicationShutdown {
     return group ? this.redis.key('lim', `{ip:${group}}`) : null;
   }
 
-  private ipArgs(nowUs?: number): string[] {
+  private ipArgs(nowUs: number | undefined): string[] {
     const p = this.ipNet!;
     // 61 buckets are counted; a second of slack
     const ttlMs = Math.ceil((p.bucketUs * 61) / 1000) + 1000;
     return [nowUs === undefined ? '' : String(nowUs), String(p.bucketUs), String(p.limit), String(ttlMs)];
   }
+
+  /** The scripts' last arguments: places wanted, then the ended lease's unused places to give back. */
+  private leaseArgs(id: string | null, max: number): string[] {
+    if (id === null) return ['1'];
+    const back = this.leases.handBack(id);
+    const want = String(this.leases.want(id, max));
+    return back ? [want, String(back.bucket), String(back.count)] : [want];
+  }
+}
+
+/** Only rpm caps on the key and its workspace (no token, daily or spend cap): what a lease can serve. */
+function rpmOnly(plan: LimitPlan): boolean {
+  const none = (s: ScopePlan) => s.tpm === null && s.dailyRequests === null && s.dailySpend === null;
+  return plan.key.rpm !== null && none(plan.key) && none(plan.workspace);
+}
+
+/**
+ * The script counted its places in bucket max(now's, lo) (a clock that stepped back writes at lo); they
+ * may be used until now's bucket ends, which is never later.
+ */
+function grantOf(
+  windows: LeasedWindow[],
+  p: WindowParams,
+  nowUs: number,
+  lo: number,
+  granted: number,
+  askedAt: number,
+): Grant {
+  const b = bucketOf(p, nowUs);
+  return { windows, bucket: Math.max(b, lo), nowUs, bucketEndUs: (b + 1) * p.bucketUs, askedAt, granted };
 }

@@ -39,9 +39,31 @@ local function win_counts(k, w)
   return out
 end
 
-local function win_add(k, w)
-  redis.call('HINCRBY', k, bucket_field(w.cur), 1)
-  redis.call('HSET', k, 'rl', string.format('%.0f', w.lo), 'rn', w.n + 1)
+-- counts \`by\` places in the current bucket (more than one: a process's lease, rate-leases.ts)
+local function win_add(k, w, by)
+  redis.call('HINCRBY', k, bucket_field(w.cur), by)
+  redis.call('HSET', k, 'rl', string.format('%.0f', w.lo), 'rn', w.n + by)
+end
+
+-- gives back the unused places of an ended lease (rate-leases.ts), before the window is read: bucket
+-- ARGV[i], count ARGV[i + 1] (absent or '': nothing); once the bucket has left the window, nothing
+local function win_return(k, i)
+  local b, c = tonumber(ARGV[i] or ''), tonumber(ARGV[i + 1] or '')
+  if not b or not c or c <= 0 then return 0 end
+  local lo = tonumber(redis.call('HGET', k, 'rl'))
+  if lo == nil or b < lo then return 0 end
+  local f = bucket_field(b)
+  local back = math.min(tonumber(redis.call('HGET', k, f)) or 0, c)
+  if back <= 0 then return 0 end
+  redis.call('HINCRBY', k, f, -back)
+  if redis.call('HINCRBY', k, 'rn', -back) < 0 then redis.call('HSET', k, 'rn', 0) end
+  return back
+end
+
+-- places a request may take: what it asked for (ARGV index i, '' or absent = 1), at most what is left
+local function win_grant(i, left)
+  local want = tonumber(ARGV[i] or '') or 1
+  return math.max(1, math.min(want, left))
 end
 
 -- ARGV[1] is a clock for tests (µs); empty means the Redis server's, so skewed gateways agree
