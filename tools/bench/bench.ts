@@ -378,7 +378,8 @@ async function main(): Promise<void> {
     GEMINI_API_KEY: 'bench-upstream-key',
     DEEPSEEK_API_KEY: 'bench-upstream-key',
     QWEN_EMBED_API_KEY: 'bench-upstream-key',
-    // limits are checked on every request (one Redis round trip) but never reached: the config maximum
+    // limits are checked on every request but never reached: the config maximum (at this rpm a busy
+    // key is counted from the process's rpm lease; the key with a tpm cap goes to Redis every time)
     DEFAULT_KEY_RPM: '1000000',
     IP_RATE_LIMIT: '100000000',
     WEB_CONCURRENCY: String(args.webConcurrency),
@@ -437,6 +438,13 @@ async function main(): Promise<void> {
       headers: gwHeaders,
       body: json({ model: freeModel, messages }),
     },
+    // a key with a tpm cap: no rpm lease, its check (reserving tokens) goes to Redis on every request
+    gwTpmCap: {
+      origin: gw,
+      path: '/v1/chat/completions',
+      headers: { ...gwHeaders, authorization: `Bearer ${tenant.tpmKey}` },
+      body: json({ model: 'gpt-4o-mini', messages }),
+    },
   } satisfies Record<string, Target>;
   // the floor forwards exactly what the upstream is sent directly
   const floorTargets = fl
@@ -452,6 +460,7 @@ async function main(): Promise<void> {
     await probe(floorTargets.stream, 'bare proxy (stream)');
   }
   await probe(targets.gwJson, 'gateway (gpt-4o-mini)');
+  await probe(targets.gwTpmCap, 'gateway (gpt-4o-mini, key with a tpm cap)');
   await probe(targets.gwStream, 'gateway (gpt-4o-mini, stream)');
   if (args.billing) await probe(targets.gwFree, `gateway (${freeModel})`); // waits for the catalog reload
   const walletBefore = await walletOf(gw, tenant.adminToken, tenant.workspaceId);
@@ -529,6 +538,7 @@ async function main(): Promise<void> {
       ['rate floor', 'floor', priced, floorTargets?.json],
       ['rate gateway', 'gateway', priced, targets.gwJson],
       ['rate gateway free', 'gateway', free, gwFree],
+      ['rate gateway tpm cap', 'gateway', priced, targets.gwTpmCap],
     ]);
   }
   if (want('c1')) {
@@ -642,7 +652,7 @@ async function main(): Promise<void> {
   }
   out.push(
     `settings: demo upstream latency_ms=${knobs.latency_ms}, tokens=${knobs.tokens}, tps=0 (stream in one write); ${d} s per scenario after ${args.warmupS} s warm-up; ` +
-      `gateway = dist/apps/main.js (gateway+admin+worker, WEB_CONCURRENCY=${args.webConcurrency}, NODE_ENV=production, LOG_LEVEL=warn, auth + limits (Redis) on every request)${profileDir ? ', UNDER --cpu-prof' : ''}; ` +
+      `gateway = dist/apps/main.js (gateway+admin+worker, WEB_CONCURRENCY=${args.webConcurrency}, NODE_ENV=production, LOG_LEVEL=warn, auth + limits on every request: rpm from the process's lease, one check in many in Redis; "key with a tpm cap": Redis on every request)${profileDir ? ', UNDER --cpu-prof' : ''}; ` +
       (args.floor
         ? 'bare floor = tools/bench/bare-proxy.ts in its own process (node:http + one undici Pool, keep-alive, streams the answer back; no auth, limits, billing): what any Node proxy costs here'
         : 'bare floor: skipped (--no-floor)'),
@@ -730,6 +740,7 @@ async function main(): Promise<void> {
     if (rf) rows.push(row('bare floor', rf));
     rows.push(row('gateway', rg));
     if (by('rate gateway free')) rows.push(row('gateway, free model', by('rate gateway free')!));
+    if (by('rate gateway tpm cap')) rows.push(row('gateway, key with a tpm cap', by('rate gateway tpm cap')!));
     if (rf) rows.push(added('added (floor - direct)', rd, rf));
     rows.push(added('added (gateway - direct)', rd, rg));
     if (rf) rows.push(added('added (gateway - floor)', rf, rg));

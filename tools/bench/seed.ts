@@ -2,6 +2,8 @@
 // ADMIN_EMAIL/ADMIN_PASSWORD -> agent -> workspace -> credit -> key), plus a model with no price.
 export interface BenchTenant {
   key: string;
+  /** a second key of the workspace with a tpm cap (never reached): checked in Redis on every request */
+  tpmKey: string;
   workspaceId: string;
   adminToken: string;
 }
@@ -79,7 +81,15 @@ export async function seedTenant(
     call(base, agentToken, 'POST', `/admin/api/workspaces/${ws.id}/keys`, { name: 'bench key' }),
     201,
   );
-  return { key: k.key, workspaceId: ws.id, adminToken };
+  const capped = await expect<{ key: string }>(
+    'create key with a tpm cap',
+    call(base, agentToken, 'POST', `/admin/api/workspaces/${ws.id}/keys`, {
+      name: 'bench key, tpm cap',
+      tpm: 2_000_000_000,
+    }),
+    201,
+  );
+  return { key: k.key, tpmKey: capped.key, workspaceId: ws.id, adminToken };
 }
 
 /** A chat model with no price (the pipeline places no hold), routed like gpt-4o-mini. */
