@@ -460,8 +460,10 @@ function rpmOnly(plan: LimitPlan): boolean {
 }
 
 /**
- * The script counted its places in bucket max(now's, lo) (a clock that stepped back writes at lo); they
- * may be used until now's bucket ends, which is never later.
+ * The places the script counted in now's bucket, usable until it ends. A clock that stepped back below
+ * a window's oldest bucket made the script count at that bucket instead: then the lease is the request
+ * alone, and the other places stay counted until they leave the window (never given back to a bucket
+ * they were not counted in).
  */
 function grantOf(
   windows: LeasedWindow[],
@@ -472,5 +474,5 @@ function grantOf(
   askedAt: number,
 ): Grant {
   const b = bucketOf(p, nowUs);
-  return { windows, bucket: Math.max(b, lo), nowUs, bucketEndUs: (b + 1) * p.bucketUs, askedAt, granted };
+  return { windows, bucket: b, nowUs, bucketEndUs: (b + 1) * p.bucketUs, askedAt, granted: lo > b ? 1 : granted };
 }
