@@ -197,6 +197,12 @@ export class RateLeases {
     return out;
   }
 
+  /** Places the running lease of `id` holds unused (tests). */
+  unusedOf(id: string): number {
+    const l = this.entries.get(id)?.lease;
+    return l ? l.granted - l.used : 0;
+  }
+
   /** Leases held (tests, metrics). */
   get size(): number {
     return this.entries.size;

@@ -21,6 +21,11 @@ describe('rpm leases', () => {
     await a.close();
   });
 
+  /** places a process's running lease holds unused (a key with rpm 100,000 and no workspace rpm) */
+  const heldUnused = (h: LimitsHarness, w: string, k: string) =>
+    h.service.leases.unusedOf(`${h.prefix}lim:{w:${w}}:k:${k}|100000|`);
+  const heldUnusedIp = (h: LimitsHarness, ip: string) => h.service.leases.unusedOf(`${h.prefix}lim:{ip:${ip}}`);
+
   /** requests in the key's window as Redis counts them */
   const counted = async (h: LimitsHarness, workspaceId: string, keyId: string) =>
     Number((await h.hash(`lim:{w:${workspaceId}}:k:${keyId}`)).rn ?? 0);
@@ -63,16 +68,24 @@ describe('rpm leases', () => {
     expect(admitted + more.filter((r) => r.ok).length).toBe(1000);
   });
 
-  it('never uses a place past its bucket: the second after, the key asks Redis again', async () => {
+  it('never uses a place past its bucket: the second after, the key asks Redis again and gives back the rest', async () => {
+    // no sweep meanwhile: the unused places can only go back with the next check
+    const sweep = jest.spyOn(a.service, 'returnUnused').mockResolvedValue();
     const key = keyContext({ keyId: 'k-sec', workspaceId: 'w-sec' }, { rpm: 100_000 });
-    for (let i = 0; i < 8; i++) await a.service.check(key, '');
+    const ip = '198.51.100.9';
+    for (let i = 0; i < 8; i++) await a.service.check(key, ip);
+    // a lease holds places this second has not used: Redis counts them as taken
+    expect(await counted(a, 'w-sec', 'k-sec')).toBeGreaterThan(8);
     const trips = jest.spyOn(a.conn, 'checkWithIp');
     await sleep(1050);
-    await a.service.check(key, '');
+    await a.service.check(key, ip);
     expect(trips).toHaveBeenCalledTimes(1);
     trips.mockRestore();
-    // and the sweep gave back what the first second's lease did not use
-    await a.service.returnUnused();
+    sweep.mockRestore();
+    // the check that asked for the new lease gave the old one's unused places back: 9 requests, and
+    // the new lease's own unused places (none yet: it holds the one it was asked for)
+    expect(await counted(a, 'w-sec', 'k-sec')).toBe(9 + heldUnused(a, 'w-sec', 'k-sec'));
+    expect(Number((await a.hash(`lim:{ip:${ip}}`)).rn)).toBe(9 + heldUnusedIp(a, ip));
     await a.service.returnUnused(true);
     expect(await counted(a, 'w-sec', 'k-sec')).toBe(9);
   });
