@@ -4,6 +4,7 @@
 // everything fails, with messages that never name the upstream (leaky upstream texts included);
 // mid-stream drops and clean truncations charged for what was delivered; a vanished client aborts the
 // upstream on every kind and capability; Gemini embeddings metered with the tokenizer.
+import { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { countText } from '@switchyard/completions';
@@ -14,6 +15,9 @@ import type { RecordedRequest } from '../../tools/demo-upstream';
 import { waitFor } from './helpers/wait';
 
 const CATALOG = join(__dirname, '../fixtures/catalogs/routing.yaml');
+// wrapped and restored by the write-count test
+const origWrite = ServerResponse.prototype.write as (...a: unknown[]) => unknown;
+const origEnd = ServerResponse.prototype.end as (...a: unknown[]) => unknown;
 const UPSTREAM_KEY = 'sk-upstream-openai-secret';
 /** the key of the leaky providers: no sanitizer pattern recognises it, only the route's own redaction */
 const ROUTE_KEY = 'route-key-plain-7f3a';
@@ -479,6 +483,43 @@ describe('routing: fallbacks, priorities, upstream failures', () => {
       });
       expect(nano(before.balance) - nano(after.balance)).toBe(BigInt(row.cost));
     });
+
+    it.each(['steady', 'steady-anthropic', 'steady-gemini'])(
+      'what the upstream (%s) sends at once goes to the client at once: three writes of the response for a whole stream, every chunk in them',
+      async (model) => {
+        // the gateway runs in this process: count the writes of this request's response
+        const requestId = `one-write-${model}`;
+        const writes: string[] = [];
+        const wrap = (orig: (...a: unknown[]) => unknown) =>
+          function (this: ServerResponse, ...a: unknown[]) {
+            if (this.req?.headers['x-request-id'] === requestId && a[0]) writes.push(String(a[0]));
+            return orig.apply(this, a);
+          };
+        const write = jest.spyOn(ServerResponse.prototype, 'write').mockImplementation(wrap(origWrite) as never);
+        const end = jest.spyOn(ServerResponse.prototype, 'end').mockImplementation(wrap(origEnd) as never);
+        let a: Answer;
+        try {
+          // tps=0: the demo upstream sends the whole stream in one write
+          a = await chat(model, { stream: true, content: 'all at once [[demo: tps=0]]', requestId });
+        } finally {
+          write.mockRestore();
+          end.mockRestore();
+        }
+        expect(a.status).toBe(200);
+        // the part up to the first content (the commit), the rest, then [DONE] with the end
+        expect(writes.length).toBeLessThanOrEqual(3);
+        expect(writes.join('')).toBe(a.text);
+        const frames = a.text.split('\n\n').filter((f) => f.startsWith('data: {'));
+        const content = frames
+          .map((f) => JSON.parse(f.slice(6)) as { choices: Array<{ delta: { content?: string } }> })
+          .flatMap((c) => c.choices.map((ch) => ch.delta.content ?? ''))
+          .join('');
+        // the demo's whole answer, 12 words, in those writes
+        expect(content).toMatch(/^Demo reply to "all at once/);
+        expect(content.split(' ').length).toBeGreaterThanOrEqual(12);
+        expect(a.text.endsWith('data: [DONE]\n\n')).toBe(true);
+      },
+    );
 
     it.each(['steady', 'steady-anthropic', 'steady-gemini'])(
       'a stream the upstream ends cleanly but early (%s) is no answer: an error event, no [DONE], what was delivered charged',

@@ -23,7 +23,8 @@ import {
   UpstreamTransport,
   classifyTransportError,
   readBody,
-  sseEvents,
+  sseEventBatches,
+  SseEvent,
 } from '@switchyard/providers';
 import { liveContext } from './adapter-context';
 import type { Attempt } from './route-plan';
@@ -98,21 +99,29 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: true });
       const res = await this.send(a, call, signal, adapter.mapError);
       const mapper = adapter.streamMapper(liveContext, resultMeta(req, meta));
-      const events = sseEvents(res.body);
+      const batches = sseEventBatches(res.body);
       // Hold chunks back until one carries part of the answer: until then nothing reached the client, and
       // a failing stream (an error event right after Anthropic's message_start) can still fall back.
+      // Events that arrived with the committing one are mapped after it, as the stream's next part.
       const first: ChatCompletionChunk[] = [];
+      let after: SseEvent[] = [];
       let ended = false;
       try {
         while (!readyToCommit(first)) {
-          const next = await events.next();
+          const next = await batches.next();
           if (next.done) {
             ended = true;
             first.push(...mapper.end());
             if (!first.length) throw new UpstreamMalformedError('the stream ended before any chunk');
             break;
           }
-          first.push(...mapper.push(next.value));
+          for (let i = 0; i < next.value.length; i++) {
+            first.push(...mapper.push(next.value[i]));
+            if (readyToCommit(first)) {
+              after = next.value.slice(i + 1);
+              break;
+            }
+          }
         }
       } catch (e) {
         res.body.destroy();
@@ -121,10 +130,19 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const rest = (async function* (): AsyncGenerator<ChatCompletionChunk[]> {
         try {
           if (ended) return;
-          for await (const ev of { [Symbol.asyncIterator]: () => events }) {
-            const out = mapper.push(ev);
+          // what arrived together goes out together; what was mapped before a failing event still goes first
+          const mapped = function* (events: SseEvent[]): Generator<ChatCompletionChunk[]> {
+            const out: ChatCompletionChunk[] = [];
+            try {
+              for (const ev of events) out.push(...mapper.push(ev));
+            } catch (e) {
+              if (out.length) yield out;
+              throw e;
+            }
             if (out.length) yield out;
-          }
+          };
+          yield* mapped(after);
+          for await (const events of { [Symbol.asyncIterator]: () => batches }) yield* mapped(events);
           const tail = mapper.end();
           if (tail.length) yield tail;
         } catch (e) {

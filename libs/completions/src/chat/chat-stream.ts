@@ -48,7 +48,9 @@ export async function streamChat(i: StreamInput): Promise<void> {
   let usageChunk: ChatCompletionChunk | undefined;
   let last: ChatCompletionChunk | undefined;
 
+  // the chunks of one upstream read go out as one write of the response (one HTTP chunk)
   const emit = async (chunks: ChatCompletionChunk[]) => {
+    let text = '';
     for (const c of chunks) {
       last = c;
       for (const ch of c.choices) {
@@ -64,15 +66,16 @@ export async function streamChat(i: StreamInput): Promise<void> {
           continue;
         }
         const { usage: _u, ...rest } = c;
-        await out.write(`data: ${JSON.stringify(includeUsage ? { ...rest, usage: null } : rest)}\n\n`);
+        text += `data: ${JSON.stringify(includeUsage ? { ...rest, usage: null } : rest)}\n\n`;
         continue;
       }
       // as OpenAI does: with include_usage every chunk before the last carries `usage: null`; without it no
       // chunk has the field, though the gateway always asks openai-kind upstreams for usage (the chunk is ours)
       if (includeUsage) c.usage = null;
       else if ('usage' in c) delete c.usage;
-      await out.write(`data: ${JSON.stringify(c)}\n\n`);
+      text += `data: ${JSON.stringify(c)}\n\n`;
     }
+    if (text) await out.write(text);
   };
 
   const { gone, failure } = await pumpStream(out, served.first, served.rest, emit);
@@ -90,6 +93,7 @@ export async function streamChat(i: StreamInput): Promise<void> {
     sendError(i.req, i.res, failure);
     return;
   }
+  let tail = '';
   if (includeUsage) {
     const base = usageChunk ?? {
       id: last?.id ?? i.req.id,
@@ -98,9 +102,7 @@ export async function streamChat(i: StreamInput): Promise<void> {
       model: i.requested,
       choices: [],
     };
-    await out.write(
-      `data: ${JSON.stringify({ ...base, usage: { ...toOpenAIUsage(usage), ...(usageChunk?.usage ?? {}), cost: formatAmount(cost) } })}\n\n`,
-    );
+    tail = `data: ${JSON.stringify({ ...base, usage: { ...toOpenAIUsage(usage), ...(usageChunk?.usage ?? {}), cost: formatAmount(cost) } })}\n\n`;
   }
-  out.end('data: [DONE]\n\n');
+  out.end(`${tail}data: [DONE]\n\n`);
 }

@@ -3,17 +3,31 @@ import { createParser } from 'eventsource-parser';
 import type { SseEvent } from '../types';
 import type { UpstreamBody } from './upstream-transport';
 
-export async function* sseEvents(body: UpstreamBody): AsyncGenerator<SseEvent> {
-  const queue: SseEvent[] = [];
-  const parser = createParser({ onEvent: (e) => queue.push({ event: e.event, data: e.data, id: e.id }) });
+/**
+ * The upstream's events, in batches: every event completed by one chunk of the body together, so that
+ * what arrived at once goes to the client as one chunk of the response, not one per event.
+ */
+export async function* sseEventBatches(body: UpstreamBody): AsyncGenerator<SseEvent[]> {
+  let batch: SseEvent[] = [];
+  const parser = createParser({ onEvent: (e) => batch.push({ event: e.event, data: e.data, id: e.id }) });
   const decoder = new TextDecoder();
+  const take = () => {
+    const out = batch;
+    batch = [];
+    return out;
+  };
   for await (const chunk of body) {
     parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
-    while (queue.length) yield queue.shift()!;
+    if (batch.length) yield take();
   }
   parser.feed(decoder.decode());
   parser.reset({ consume: true }); // a last event without its blank line still counts
-  while (queue.length) yield queue.shift()!;
+  if (batch.length) yield take();
+}
+
+/** The upstream's events one by one. */
+export async function* sseEvents(body: UpstreamBody): AsyncGenerator<SseEvent> {
+  for await (const batch of sseEventBatches(body)) yield* batch;
 }
 
 export function sseData(payload: unknown): string {
