@@ -992,6 +992,16 @@ async function main(): Promise<void> {
     }
   }
 
+  /** What `b` adds over `a` in every scenario, for the JSON results. */
+  const compare = (a: TargetKind, b: TargetKind) => ({
+    throughput: {
+      json: pair(by(`c50 ${a}`), by(`c50 ${b}`)),
+      stream: pair(by(`c50 ${a} stream`), by(`c50 ${b} stream`)),
+    },
+    fixedRate: pair(by(`rate ${a}`), by(`rate ${b}`)),
+    concurrency1: pair(by(`c1 ${a}`), by(`c1 ${b}`)),
+    ttfbAdded: ttfbPair(ttfb?.[a], ttfb?.[b]),
+  });
   const results = {
     version: 2,
     startedAt: startedAt.toISOString(),
@@ -1001,14 +1011,8 @@ async function main(): Promise<void> {
     runs,
     ttfb,
     derived: {
-      throughput: {
-        json: pair(by('c50 direct'), by('c50 gateway')),
-        stream: pair(by('c50 direct stream'), by('c50 gateway stream')),
-      },
-      fixedRate: pair(rd, rg),
+      ...compare('direct', 'gateway'),
       fixedRateRounds: rateRounds,
-      concurrency1: pair(c1d, c1g),
-      ttfbAdded: ttfbPair(ttfb?.direct, ttfb?.gateway),
       billing: {
         c50: pair(by('c50 gateway free'), by('c50 gateway')),
         rate: pair(by('rate gateway free'), by('rate gateway')),
@@ -1016,26 +1020,7 @@ async function main(): Promise<void> {
       },
       // the bare passthrough proxy: what it adds over direct, and what the gateway adds over it
       floor: args.floor
-        ? {
-            overDirect: {
-              throughput: {
-                json: pair(by('c50 direct'), by('c50 floor')),
-                stream: pair(by('c50 direct stream'), by('c50 floor stream')),
-              },
-              fixedRate: pair(rd, rf),
-              concurrency1: pair(c1d, c1f),
-              ttfbAdded: ttfbPair(ttfb?.direct, ttfb?.floor),
-            },
-            gatewayOverFloor: {
-              throughput: {
-                json: pair(by('c50 floor'), by('c50 gateway')),
-                stream: pair(by('c50 floor stream'), by('c50 gateway stream')),
-              },
-              fixedRate: pair(rf, rg),
-              concurrency1: pair(c1f, c1g),
-              ttfbAdded: ttfbPair(ttfb?.floor, ttfb?.gateway),
-            },
-          }
+        ? { overDirect: compare('direct', 'floor'), gatewayOverFloor: compare('floor', 'gateway') }
         : null,
     },
     recorded: rec,

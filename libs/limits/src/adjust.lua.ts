@@ -1,3 +1,5 @@
+import { WINDOW_LUA } from './window.lua';
+
 /**
  * Corrects what check.lua.ts counted, for the key and its workspace in one atomic step:
  * - after requests: their metered tokens and spend minus what their checks reserved (coalesced per key
@@ -15,12 +17,8 @@
  *   +1 tokens ('1'/'0')  +2 spend ('1'/'0')  +3 rpm place back ('1'/'0')  +4 daily request back ('1'/'0')
  *   +5 TTL of the hash in ms (when written)
  */
-export const ADJUST_LUA = `
-local now
-if ARGV[1] ~= '' then now = tonumber(ARGV[1]) else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+export const ADJUST_LUA = `${WINDOW_LUA}
+local now = clock()
 local minute = ARGV[2] ~= '' and tonumber(ARGV[2]) or math.floor(now / 60000000)
 local day = ARGV[3] ~= '' and tonumber(ARGV[3]) or math.floor(now / 86400000000)
 local tokens, spend = ARGV[4], ARGV[5]
@@ -59,14 +57,7 @@ for i = 1, 2 do
       wrote = true
     end
   end
-  if ARGV[a + 3] == '1' and ARGV[6] ~= '' then
-    local lo = tonumber(redis.call('HGET', k, 'rl'))
-    local f = 'r' .. ARGV[6]
-    if lo and tonumber(ARGV[6]) >= lo and (tonumber(redis.call('HGET', k, f)) or 0) > 0 then
-      redis.call('HINCRBY', k, f, -1)
-      add_floor0(k, 'rn', -1)
-    end
-  end
+  if ARGV[a + 3] == '1' then win_return(k, argn(6), 1) end
   if ARGV[a + 4] == '1' and tonumber(redis.call('HGET', k, 'd')) == day then add_floor0(k, 'dr', -1) end
   if wrote then redis.call('PEXPIRE', k, ARGV[a + 5]) end
 end

@@ -64,7 +64,7 @@ for i = 1, 2 do
     end
   end
   if rpm ~= '' then
-    win_return(KEYS[i], 18)
+    win_return(KEYS[i], argn(18), argn(19))
     s.win = win_read(KEYS[i], rpm_bucket, now)
     if s.win.n >= tonumber(rpm) then refused = refused + i end
   end

@@ -14,7 +14,7 @@ import { WINDOW_LUA } from './window.lua';
  */
 export const IP_LUA = `${WINDOW_LUA}
 local now = clock()
-win_return(KEYS[1], 6)
+win_return(KEYS[1], argn(6), argn(7))
 local w = win_read(KEYS[1], tonumber(ARGV[2]), now)
 if w.n >= tonumber(ARGV[3]) then return { now, 1, w.n, w.lo, win_counts(KEYS[1], w), 0 } end
 local granted = win_grant(5, tonumber(ARGV[3]) - w.n)

@@ -80,9 +80,9 @@ export class LimitsRedis implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The admission check and the per-IP net (either may be null: served from a lease), sent together. Standalone Redis: one pipeline, one write and
-   * one wake-up of Redis per request. A Cluster keeps them apart (their keys live in different slots),
-   * issued concurrently: still one round trip of wall time.
+   * The admission check and the per-IP net (either may be null: served from a lease), sent together.
+   * Standalone Redis: one pipeline, one write and one wake-up of Redis per request. A Cluster keeps them
+   * apart (their keys live in different slots), issued concurrently: still one round trip of wall time.
    */
   async checkWithIp(
     check: string[] | null,

@@ -78,6 +78,18 @@ export interface CheckOptions {
   nowUs?: number;
 }
 
+/** What the limits derive from one key context (LimitsService.limitsOf). */
+interface KeyLimits {
+  plan: LimitPlan;
+  /** only rpm caps on the key and its workspace: what a lease can serve */
+  onlyRpm: boolean;
+  hashes: [string, string];
+  /** the key's rpm lease (its limits are part of it: a changed limit starts a new lease) */
+  scopeId: string;
+  /** the most places its lease may hold; 1: every request goes to Redis */
+  leaseMax: number;
+}
+
 /** A check's parts, for the round trip: what leases served it already, what to ask for. */
 interface InRedis {
   plan: LimitPlan;
@@ -85,10 +97,10 @@ interface InRedis {
   hashes: [string, string];
   /** the per-IP net's hash, null when not checked */
   ip: string | null;
-  /** the key's rpm leases (scopeId), at most scopeMax places; the per-IP net leases */
-  leasing: boolean;
+  /** the key's rpm lease and the most places it may hold (1: the key does not lease) */
   scopeId: string;
   scopeMax: number;
+  /** the per-IP net leases */
   ipLeasing: boolean;
   /** places already taken from leases (the other part goes to Redis) */
   scopeLease: Lease | null;
@@ -111,6 +123,7 @@ export class LimitsService implements BeforeApplicationShutdown {
   private readonly pending = new Map<string, PendingAdjustment>();
   private flushTimer?: NodeJS.Timeout;
   readonly leases = new RateLeases();
+  private readonly byKey = new WeakMap<KeyContext, KeyLimits>();
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(
@@ -128,20 +141,14 @@ export class LimitsService implements BeforeApplicationShutdown {
    * lumping unknown callers into one bucket); throws 429 (or 503 when Redis is away and the policy is closed).
    */
   async check(key: KeyContext, clientIp: string, opts: CheckOptions = {}): Promise<LimitDecision> {
-    const plan = limitPlan(key, this.config.defaultKeyRpm);
+    const { plan, onlyRpm, hashes, scopeId, leaseMax } = this.limitsOf(key);
     const shape: CheckShape = { rpm: opts.countRequest !== false, admission: opts.admission, nowUs: opts.nowUs };
     const ip = shape.rpm && !opts.ipCounted ? this.ipKey(clientIp) : null;
-    const onlyRpm = rpmOnly(plan);
     // already counted, and no cap that an admission reserves against: nothing to check
     if (!shape.rpm && onlyRpm) return { headers: {}, reservation: null };
-    const hashes = this.scopeKeys(key);
-    // limits under LEASE_MIN_LIMIT, and a test clock (nowUs), keep every request in Redis
-    const scopeMax =
-      onlyRpm && shape.rpm && opts.nowUs === undefined
-        ? Math.min(maxLease(plan.key.rpm!.limit), maxLease(plan.workspace.rpm?.limit ?? Infinity))
-        : 1;
+    // a test clock (nowUs) keeps every request in Redis
+    const scopeMax = shape.rpm && opts.nowUs === undefined ? leaseMax : 1;
     const leasing = scopeMax > 1;
-    const scopeId = leasing ? `${hashes[0]}|${plan.key.rpm!.limit}|${plan.workspace.rpm?.limit ?? ''}` : '';
     const ipLeasing = !!ip && opts.nowUs === undefined && this.ipMax > 1;
     // served from this process's leases: no round trip; while another check of this process asks Redis
     // for the next places, wait for its answer instead of asking too
@@ -159,18 +166,7 @@ export class LimitsService implements BeforeApplicationShutdown {
     if (scopeLease && (!ip || ipLease)) return { headers: this.leaseHeaders(scopeLease), reservation: null };
     const asked = this.leases.ask([leasing && !scopeLease ? scopeId : null, ipLeasing && !ipLease ? ip : null]);
     try {
-      return await this.checkInRedis({
-        plan,
-        shape,
-        hashes,
-        ip,
-        leasing,
-        scopeId,
-        scopeMax,
-        ipLeasing,
-        scopeLease,
-        ipLease,
-      });
+      return await this.checkInRedis({ plan, shape, hashes, ip, scopeId, scopeMax, ipLeasing, scopeLease, ipLease });
     } finally {
       asked();
     }
@@ -178,7 +174,8 @@ export class LimitsService implements BeforeApplicationShutdown {
 
   /** The parts of a check no lease served, in one round trip; a lease granted with them is recorded. */
   private async checkInRedis(c: InRedis): Promise<LimitDecision> {
-    const { plan, shape, hashes, ip, leasing, scopeId, scopeMax, ipLeasing, ipLease } = c;
+    const { plan, shape, hashes, ip, scopeId, scopeMax, ipLeasing, ipLease } = c;
+    const leasing = scopeMax > 1;
     let { scopeLease } = c;
     const askedAt = this.leases.now();
     const [checked, ipChecked] = await this.conn.checkWithIp(
@@ -271,13 +268,11 @@ export class LimitsService implements BeforeApplicationShutdown {
         giveBackRequest: false,
       });
     }
-    const scopes = scopesCounted(limitPlan(key, this.config.defaultKeyRpm), {
-      rpm: false,
-      admission: { tokens: 0, spend: 0n },
-    });
-    // the common case, a key and workspace with no tpm or spend cap: nothing to add, no keys to build
+    const k = this.limitsOf(key);
+    const scopes = scopesCounted(k.plan, { rpm: false, admission: { tokens: 0, spend: 0n } });
+    // the common case, a key and workspace with no tpm or spend cap: nothing to add
     if (!scopes.some((s) => s.tokens || s.spend)) return Promise.resolve();
-    return this.coalesce(this.scopeKeys(key), {
+    return this.coalesce(k.hashes, {
       minute: null,
       day: null,
       tokensDelta: tokens,
@@ -426,10 +421,26 @@ export class LimitsService implements BeforeApplicationShutdown {
       .catch((e: unknown) => this.conn.warn(e, 'refused request not given back'));
   }
 
-  /** The key's and the workspace's hashes share the workspace's hash tag: one slot, one script. */
-  private scopeKeys(key: KeyContext): [string, string] {
+  /**
+   * What the limits derive from a key's context, once per context (the key cache builds a new one when
+   * the key or its limits change). The key's and the workspace's hashes share the workspace's hash tag:
+   * one slot, one script.
+   */
+  private limitsOf(key: KeyContext): KeyLimits {
+    let k = this.byKey.get(key);
+    if (k) return k;
+    const plan = limitPlan(key, this.config.defaultKeyRpm);
     const tag = `{w:${key.workspaceId}}`;
-    return [this.redis.key('lim', tag, 'k', key.keyId), this.redis.key('lim', tag)];
+    const hashes: [string, string] = [this.redis.key('lim', tag, 'k', key.keyId), this.redis.key('lim', tag)];
+    const onlyRpm = rpmOnly(plan);
+    // only rpm caps, none under LEASE_MIN_LIMIT: a lease serves the key
+    const leaseMax = onlyRpm
+      ? Math.min(maxLease(plan.key.rpm!.limit), maxLease(plan.workspace.rpm?.limit ?? Infinity))
+      : 1;
+    const scopeId = `${hashes[0]}|${plan.key.rpm?.limit ?? ''}|${plan.workspace.rpm?.limit ?? ''}`;
+    k = { plan, onlyRpm, hashes, scopeId, leaseMax };
+    this.byKey.set(key, k);
+    return k;
   }
 
   private ipKey(clientIp: string): string | null {

@@ -10,5 +10,5 @@ import { WINDOW_LUA } from './window.lua';
  * Returns the places given back.
  */
 export const RETURN_LUA = `${WINDOW_LUA}
-return win_return(KEYS[1], 1)
+return win_return(KEYS[1], argn(1), argn(2))
 `;

@@ -1,7 +1,7 @@
 /**
- * Lua shared by check.lua.ts and ip.lua.ts: the sliding window of sliding-window.ts, kept in fields of
- * a hash: `rl` the oldest bucket still counted, `rn` the requests in buckets rl and later, `r<i>` the
- * requests in bucket i. Buckets exist only from rl to rl + 60, so evicting is at most 61 fields, and
+ * Lua shared by the limits scripts (check, ip, adjust, return): the sliding window of sliding-window.ts,
+ * kept in fields of a hash: `rl` the oldest bucket still counted, `rn` the requests in buckets rl and
+ * later, `r<i>` the requests in bucket i. Buckets exist only from rl to rl + 60, so evicting is at most 61 fields, and
  * usually none or one.
  */
 export const WINDOW_LUA = `
@@ -45,10 +45,9 @@ local function win_add(k, w, by)
   redis.call('HSET', k, 'rl', string.format('%.0f', w.lo), 'rn', w.n + by)
 end
 
--- gives back the unused places of an ended lease (rate-leases.ts), before the window is read: bucket
--- ARGV[i], count ARGV[i + 1] (absent or '': nothing); once the bucket has left the window, nothing
-local function win_return(k, i)
-  local b, c = tonumber(ARGV[i] or ''), tonumber(ARGV[i + 1] or '')
+-- gives back \`c\` places counted in bucket \`b\` (nil: nothing): a lease's unused ones (rate-leases.ts),
+-- a refused request's (adjust.lua.ts); once the bucket has left the window, nothing; never below zero
+local function win_return(k, b, c)
   if not b or not c or c <= 0 then return 0 end
   local lo = tonumber(redis.call('HGET', k, 'rl'))
   if lo == nil or b < lo then return 0 end
@@ -60,9 +59,12 @@ local function win_return(k, i)
   return back
 end
 
+-- a number from ARGV[i], nil when absent or ''
+local function argn(i) return tonumber(ARGV[i] or '') end
+
 -- places a request may take: what it asked for (ARGV index i, '' or absent = 1), at most what is left
 local function win_grant(i, left)
-  local want = tonumber(ARGV[i] or '') or 1
+  local want = argn(i) or 1
   return math.max(1, math.min(want, left))
 end
 
