@@ -98,7 +98,8 @@ describe('LimitsService quotas', () => {
     expect(Number(refused.headers['Retry-After'])).toBeLessThanOrEqual(2);
     await sleep(1000 * Number(refused.headers['Retry-After']) + 50);
     expect((await attempt(admit(key, 0))).ok).toBe(true);
-  });
+    // up to 10 s waiting for a minute with room in it, then up to 2 s of Retry-After
+  }, 20_000);
 
   it('daily requests: counted at admission, refused past the cap until the next UTC midnight', async () => {
     const key = keyContext({ keyId: 'k-day', workspaceId: 'w-day' }, { daily_requests: 3 });
