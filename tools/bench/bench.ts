@@ -37,6 +37,7 @@ const HELP = `npm run bench -- [options]
   --wait-quiet S        before each scenario wait up to S seconds for other processes to use < 10 % of
                         the machine (default 0: measure at once; the "other cores" column shows them)
   --gateway-node-args "FLAGS"  extra node flags for the gateway process (e.g. "--perf-basic-prof")
+  --floor-node-args "FLAGS"    the same for the bare floor (e.g. a -r preload tracing both alike)
   --profile             run the gateway with --cpu-prof and print where its time goes per scenario
   --out FILE            raw results (default bench-results.json at the repo root)
 `;
@@ -63,6 +64,7 @@ interface Args {
   profile: boolean;
   waitQuietS: number;
   gatewayNodeArgs: string[];
+  floorNodeArgs: string[];
   out: string;
 }
 
@@ -111,6 +113,7 @@ function parseArgs(argv: string[], root: string): Args {
     profile: argv.includes('--profile'),
     waitQuietS: num('wait-quiet', 0, 0),
     gatewayNodeArgs: (get('gateway-node-args') ?? '').split(/\s+/).filter(Boolean),
+    floorNodeArgs: (get('floor-node-args') ?? '').split(/\s+/).filter(Boolean),
     out: get('out') ?? join(root, 'bench-results.json'),
   };
 }
@@ -346,7 +349,7 @@ async function main(): Promise<void> {
   if (args.floor) {
     const floor = (state.floor = startChild(
       'bare proxy',
-      [join(root, 'dist/tools/bench/bare-proxy.js'), '--upstream', up, '--port', '0'],
+      [...args.floorNodeArgs, join(root, 'dist/tools/bench/bare-proxy.js'), '--upstream', up, '--port', '0'],
       { PATH: process.env.PATH },
       guard,
     ));

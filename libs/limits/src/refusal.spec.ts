@@ -35,6 +35,19 @@ describe('headers', () => {
     expect(retryAfterSeconds(S + 1)).toBe(2);
     expect(isoSeconds(Date.parse('2025-01-01T00:00:00Z') * 1000)).toBe('2025-01-01T00:00:00Z');
   });
+
+  it('formats each reset right when resets alternate (the last one formatted is reused)', () => {
+    const a = Date.parse('2025-01-01T00:00:00Z') * 1000;
+    const b = Date.parse('2025-06-30T12:34:56Z') * 1000;
+    for (const [us, iso] of [
+      [a, '2025-01-01T00:00:00Z'],
+      [a + 1, '2025-01-01T00:00:01Z'],
+      [b, '2025-06-30T12:34:56Z'],
+      [b, '2025-06-30T12:34:56Z'],
+      [a, '2025-01-01T00:00:00Z'],
+    ] as const)
+      expect(isoSeconds(us)).toBe(iso);
+  });
 });
 
 describe('pickRefusal', () => {

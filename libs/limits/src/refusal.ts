@@ -18,9 +18,19 @@ export function retryAfterSeconds(us: number): number {
   return Math.max(1, Math.ceil(us / 1_000_000));
 }
 
+// Every request of a window shares its reset: the last one formatted is kept (a Date, an ISO string and
+// a replace per request otherwise).
+let lastSecond = NaN;
+let lastIso = '';
+
 /** ISO 8601 rounded up to the second ("2025-01-02T03:04:05Z"). */
 export function isoSeconds(us: number): string {
-  return new Date(Math.ceil(us / 1_000_000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.ceil(us / 1_000_000);
+  if (second !== lastSecond) {
+    lastIso = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastIso;
 }
 
 // On equal waits, the cap that tells the client most: lasting ones first, the key before the workspace.
