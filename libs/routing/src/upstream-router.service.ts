@@ -6,6 +6,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, GatewayError, MetricsService } from '@switchyard/core';
 import {
   AdapterRequestError,
+  BufferedResponse,
   ChatCompletion,
   ChatCompletionChunk,
   ChatRequest,
@@ -21,6 +22,7 @@ import {
   UpstreamResponse,
   UpstreamStreamError,
   UpstreamTransport,
+  ERROR_BODY_BYTES,
   classifyTransportError,
   readBody,
   sseEventBatches,
@@ -82,8 +84,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
       const call = adapter.toUpstream(withModel(req, a), a.target, { stream: false });
-      const res = await this.send(a, call, signal, adapter.mapError);
-      const body = await readBody(res.body);
+      const body = await this.sendForBody(a, call, signal, adapter.mapError);
       return { attempt: a, completion: adapter.fromUpstream(body, liveContext, resultMeta(req, meta)) };
     });
   }
@@ -166,12 +167,12 @@ export class UpstreamRouter implements OnApplicationShutdown {
       const adapter = this.adapter(a).embeddings;
       if (!adapter) throw new AdapterRequestError(`provider kind ${a.target.kind} has no embeddings`);
       const call = adapter.toUpstream({ ...req, model: a.target.upstreamModel }, a.target);
-      const res = await this.send(a, call, signal, adapter.mapError);
-      return { attempt: a, response: adapter.fromUpstream(await readBody(res.body), req, meta) };
+      const body = await this.sendForBody(a, call, signal, adapter.mapError);
+      return { attempt: a, response: adapter.fromUpstream(body, req, meta) };
     });
   }
 
-  /** Sends one call; a non-2xx answer becomes a typed error (bad_request stops, the rest fall through). */
+  /** Sends one call for its stream; a non-2xx answer becomes a typed error (bad_request stops, the rest fall through). */
   async send(
     a: Attempt,
     call: UpstreamCall,
@@ -191,20 +192,35 @@ export class UpstreamRouter implements OnApplicationShutdown {
       return res;
     }
     this.observe(a, started, String(res.status));
-    const body = await readBody(res.body, 1024 * 1024).catch(() => '');
-    // the route's own key and address go before the adapter reads the body, and again from its message
-    const info = mapError(res.status, redactBodyForRoute(body, a.target));
-    const message = redactForRoute(info.message, a.target);
-    // DESIGN.md: only connect errors, timeouts, 429 and 5xx move on to the next route; anything else the
-    // adapter calls final (the request is wrong, or the upstream refused the gateway's credentials) ends here
-    if (!info.retryable || info.code === 'bad_request') throw new GatewayError(info.code, message);
-    throw new TransportError(info.code, message);
+    throw refusal(a, res.status, await readBody(res.body, ERROR_BODY_BYTES).catch(() => ''), mapError);
   }
 
-  private observe(a: Attempt, started: bigint, outcome: string): void {
+  /** Sends one call and returns its whole answer (the non-stream paths); errors as send(). */
+  async sendForBody(
+    a: Attempt,
+    call: UpstreamCall,
+    signal: AbortSignal,
+    mapError: ProviderAdapter['chat']['mapError'],
+  ): Promise<unknown> {
+    const started = process.hrtime.bigint();
+    let res: BufferedResponse;
+    try {
+      res = await this.transport.sendBuffered(call, { timeoutMs: a.target.timeoutMs, signal });
+    } catch (e) {
+      this.observe(a, started, 'network');
+      throw e;
+    }
+    const ok = res.status >= 200 && res.status < 300;
+    this.observe(a, started, ok ? 'ok' : String(res.status), res.headersAt);
+    if (ok) return res.body;
+    throw refusal(a, res.status, res.body, mapError);
+  }
+
+  /** upstream_request_duration_seconds: until the response headers */
+  private observe(a: Attempt, started: bigint, outcome: string, headersAt = process.hrtime.bigint()): void {
     this.metrics.upstreamDuration.observe(
       { provider: a.target.providerId, outcome },
-      Number(process.hrtime.bigint() - started) / 1e9,
+      Number(headersAt - started) / 1e9,
     );
   }
 
@@ -239,6 +255,24 @@ export class UpstreamRouter implements OnApplicationShutdown {
     if (last) throw new GatewayError(last.code, last.message);
     throw requestError!;
   }
+}
+
+/**
+ * A non-2xx answer as the error to throw. The route's own key and address go before the adapter reads
+ * the body, and again from its message. DESIGN.md: only connect errors, timeouts, 429 and 5xx move on to
+ * the next route; anything else the adapter calls final (the request is wrong, or the upstream refused
+ * the gateway's credentials) ends here.
+ */
+function refusal(
+  a: Attempt,
+  status: number,
+  body: unknown,
+  mapError: ProviderAdapter['chat']['mapError'],
+): GatewayError | TransportError {
+  const info = mapError(status, redactBodyForRoute(body, a.target));
+  const message = redactForRoute(info.message, a.target);
+  if (!info.retryable || info.code === 'bad_request') return new GatewayError(info.code, message);
+  return new TransportError(info.code, message);
 }
 
 /** What the adapters' response transforms need to know of the request besides the model alias. */

@@ -13,7 +13,6 @@ import {
   nativeMessageResult,
   nativeMessagesCall,
   nativeStreamMeter,
-  readBody,
   sseEvents,
 } from '@switchyard/providers';
 import {
@@ -85,13 +84,13 @@ export interface MessageStream {
 export async function messageOnce(router: UpstreamRouter, a: Attempt, input: MessagesInput, signal: AbortSignal) {
   const { msg } = input;
   if (a.target.kind === 'anthropic') {
-    const res = await router.send(
+    const body = await router.sendForBody(
       a,
       nativeMessagesCall(msg, a.target, { stream: false, beta: input.beta }),
       signal,
       PROVIDER_ADAPTERS.anthropic.chat.mapError,
     );
-    const { message, usage } = nativeMessageResult(await readBody(res.body), msg.model);
+    const { message, usage } = nativeMessageResult(body, msg.model);
     if (usage) return { attempt: a, message, usage: usage as MeteredUsage };
     // no usage from the upstream: count it, and tell the client the same numbers it is charged for
     const counted: MeteredUsage = {
@@ -104,13 +103,13 @@ export async function messageOnce(router: UpstreamRouter, a: Attempt, input: Mes
   }
   const chat = input.chat();
   const adapter = PROVIDER_ADAPTERS[a.target.kind].chat;
-  const res = await router.send(
+  const body = await router.sendForBody(
     a,
     adapter.toUpstream(a.depth ? { ...chat, model: a.model.id } : chat, a.target, { stream: false }),
     signal,
     adapter.mapError,
   );
-  const completion = adapter.fromUpstream(await readBody(res.body), liveContext, { model: msg.model });
+  const completion = adapter.fromUpstream(body, liveContext, { model: msg.model });
   const usage = completionUsage(chat, completion);
   return {
     attempt: a,

@@ -13,7 +13,6 @@ import {
   PROVIDER_ADAPTERS,
   UpstreamCall,
   nativeMessagesCall,
-  readBody,
   sseNamed,
 } from '@switchyard/providers';
 import { Attempt, UpstreamRouter, planAttempts } from '@switchyard/routing';
@@ -149,8 +148,13 @@ export class MessagesService {
       try {
         // tied to the client like every upstream call, and bounded as a whole by the provider's timeout
         const signal = AbortSignal.any([client, AbortSignal.timeout(a.target.timeoutMs)]);
-        const res = await this.router.send(a, upstream.call, signal, PROVIDER_ADAPTERS[a.target.kind].chat.mapError);
-        return upstream.adapter.fromUpstream(await readBody(res.body));
+        const body = await this.router.sendForBody(
+          a,
+          upstream.call,
+          signal,
+          PROVIDER_ADAPTERS[a.target.kind].chat.mapError,
+        );
+        return upstream.adapter.fromUpstream(body);
       } catch (e) {
         // the upstream refused the request itself: the client hears it; anything else counts locally
         if (e instanceof GatewayError && e.code === 'bad_request') throw e;

