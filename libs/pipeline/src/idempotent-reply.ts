@@ -59,7 +59,10 @@ export async function replyJson(
     });
   }
   setHeaders(res, headers);
-  res.status(200).type('application/json').end(bytes);
+  // what Express's res.status(200).type('application/json') sets, without its status check and mime lookup
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(bytes);
 }
 
 async function storeLater(
