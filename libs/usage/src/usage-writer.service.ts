@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig, LOGGER, Logger, MetricsService } from '@switchyard/core';
-import { INSERT_USAGE_SQL, TOUCH_KEYS_SQL, isRowError, latestKeyUse, usageColumns } from './usage-batch-sql';
+import { INSERT_USAGE_SQL, TOUCH_KEYS_SQL, isRowError, latestKeyUse, usageJson } from './usage-batch-sql';
 import { UsageBuffer } from './usage-buffer';
 import type { UsageRecord } from './usage-record';
 
@@ -150,7 +150,7 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   private async write(rows: UsageRecord[]): Promise<void> {
     let written = rows.length;
     try {
-      await this.db.query(INSERT_USAGE_SQL, usageColumns(rows));
+      await this.db.query(INSERT_USAGE_SQL, usageJson(rows));
     } catch (e) {
       if (!isRowError(e)) throw e;
       written = await this.writeIsolating(rows, e);
@@ -176,7 +176,7 @@ export class UsageWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     let written = 0;
     for (const half of [rows.slice(0, mid), rows.slice(mid)]) {
       try {
-        await this.db.query(INSERT_USAGE_SQL, usageColumns(half));
+        await this.db.query(INSERT_USAGE_SQL, usageJson(half));
         written += half.length;
       } catch (e) {
         if (!isRowError(e)) throw e; // transient: the whole batch is retried (ON CONFLICT skips the written half)

@@ -120,14 +120,14 @@ describe('UsageWriter', () => {
     expect(u.writer.buffered).toBe(0);
   });
 
-  it('stores every field as given: exact bigint cost, nulls, text needing escapes in arrays', async () => {
+  it('stores every field as given: exact bigint cost, nulls, text needing escapes in JSON', async () => {
     const r = usageRecord({
       request_id: 'fields_1',
       agent_id: t.agentA,
       workspace_id: t.wsA,
       api_key_id: t.keyA,
       cost: 123_456_789_012_345_678n,
-      client_label: 'a "quoted", {braced} \\ label\nwith a line',
+      client_label: 'a "quoted", {braced} \\ label\nwith a line,\ta tab, \u00e9t\u00e9 \u{1F600} and </script>',
       model_used: null,
       provider_id: null,
       latency_ms: 12.6,
