@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { Logger, PinoNestLogger } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { bodyParsers } from './body-parsers';
+import { SwitchyardExpressAdapter } from './express-adapter';
 import { requestContext } from './request-context.middleware';
 import { ShutdownState } from './shutdown-state';
 
@@ -35,7 +36,7 @@ export async function createHttpApp(
   logger: Logger,
   options: HttpAppOptions = {},
 ): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule as never, {
+  const app = await NestFactory.create<NestExpressApplication>(rootModule as never, new SwitchyardExpressAdapter(), {
     bodyParser: false,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,
