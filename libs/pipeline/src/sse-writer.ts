@@ -1,6 +1,7 @@
 // Writes an SSE response with backpressure: a slow client slows the upstream read instead of growing
 // memory. `closed` turns true when the client has gone.
 import type { Response } from 'express';
+import type { CancelSignal } from '@switchyard/providers';
 
 export class SseWriter {
   closed = false;
@@ -47,15 +48,55 @@ export function clientGone(res: Response): boolean {
 }
 
 /**
- * An AbortSignal that fires when the client closes its connection before the response ended, including
- * when it already did (the request may have waited on its hold or limits meanwhile).
+ * Fires once when the client closes its connection before the response ended. A CancelSignal for the
+ * upstream calls, not a Node AbortSignal: measured at 500 req/s, an AbortController per request made
+ * about 40 % of what each scavenge promoted (Node builds every AbortSignal by re-parenting an EventTarget,
+ * which kept it and its listeners' closures alive; docs/performance.md).
  */
-export function clientSignal(res: Response): AbortSignal {
-  const ac = new AbortController();
-  if (clientGone(res)) ac.abort();
+export class ClientGone implements CancelSignal {
+  aborted = false;
+  reason: Error | undefined = undefined;
+  private listeners: (() => void)[] | null = null;
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new DOMException('This operation was aborted', 'AbortError');
+    const listeners = this.listeners;
+    this.listeners = null;
+    if (listeners) for (const l of listeners) l();
+  }
+
+  /** Listeners run once, on abort (as with `{ once: true }` on an AbortSignal). */
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.aborted) return;
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const i = this.listeners?.indexOf(listener) ?? -1;
+    if (i >= 0) this.listeners!.splice(i, 1);
+  }
+
+  /** A real AbortSignal that follows this one, for APIs that need one (AbortSignal.any). */
+  toAbortSignal(): AbortSignal {
+    const ac = new AbortController();
+    if (this.aborted) ac.abort(this.reason);
+    else this.addEventListener('abort', () => ac.abort(this.reason));
+    return ac.signal;
+  }
+}
+
+/**
+ * The client's connection as a cancel signal: it fires when the client closes its connection before the
+ * response ended, including when it already did (the request may have waited on its hold or limits).
+ */
+export function clientSignal(res: Response): ClientGone {
+  const gone = new ClientGone();
+  if (clientGone(res)) gone.abort();
   else
     res.once('close', () => {
-      if (!res.writableFinished) ac.abort();
+      if (!res.writableFinished) gone.abort();
     });
-  return ac.signal;
+  return gone;
 }

@@ -27,6 +27,7 @@ import {
   readBody,
   sseEventBatches,
   SseEvent,
+  type CancelSignal,
 } from '@switchyard/providers';
 import { liveContext } from './adapter-context';
 import type { Attempt } from './route-plan';
@@ -79,7 +80,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
     req: ChatRequest,
     attempts: Attempt[],
     meta: ChatResultMeta,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): Promise<Served & { completion: ChatCompletion }> {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
@@ -93,7 +94,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
     req: ChatRequest,
     attempts: Attempt[],
     meta: ChatResultMeta,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): Promise<ChatStream> {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).chat;
@@ -161,7 +162,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
     req: EmbeddingRequest,
     attempts: Attempt[],
     meta: ChatResultMeta,
-    signal: AbortSignal,
+    signal: CancelSignal,
   ): Promise<Served & { response: EmbeddingResponse }> {
     return this.tryEach(attempts, signal, async (a) => {
       const adapter = this.adapter(a).embeddings;
@@ -176,7 +177,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   async send(
     a: Attempt,
     call: UpstreamCall,
-    signal: AbortSignal,
+    signal: CancelSignal,
     mapError: ProviderAdapter['chat']['mapError'],
   ): Promise<UpstreamResponse> {
     const started = process.hrtime.bigint();
@@ -199,7 +200,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   async sendForBody(
     a: Attempt,
     call: UpstreamCall,
-    signal: AbortSignal,
+    signal: CancelSignal,
     mapError: ProviderAdapter['chat']['mapError'],
   ): Promise<unknown> {
     const started = process.hrtime.bigint();
@@ -227,7 +228,7 @@ export class UpstreamRouter implements OnApplicationShutdown {
   /** Tries each attempt in order; returns the first success or throws the reason they all failed. */
   async tryEach<T extends Served>(
     attempts: Attempt[],
-    signal: AbortSignal,
+    signal: CancelSignal,
     one: (a: Attempt) => Promise<T>,
   ): Promise<T> {
     if (!attempts.length) throw new GatewayError('upstream_error', 'No upstream route is available for this model.');

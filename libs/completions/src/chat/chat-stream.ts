@@ -4,7 +4,7 @@
 import type { Response } from 'express';
 import { formatAmount, sendError } from '@switchyard/core';
 import type { MeteredUsage } from '@switchyard/catalog';
-import type { ChatCompletionChunk, ChatRequest } from '@switchyard/providers';
+import type { CancelSignal, ChatCompletionChunk, ChatRequest } from '@switchyard/providers';
 import { UpstreamRouter, type ChatStream } from '@switchyard/routing';
 import {
   Admission,
@@ -25,7 +25,7 @@ interface StreamInput {
   chat: ChatRequest;
   requested: string;
   adm: Admission;
-  signal: AbortSignal;
+  signal: CancelSignal;
   router: UpstreamRouter;
   pipeline: GatewayPipeline;
 }

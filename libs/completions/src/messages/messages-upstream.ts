@@ -14,6 +14,7 @@ import {
   nativeMessagesCall,
   nativeStreamMeter,
   sseEvents,
+  type CancelSignal,
 } from '@switchyard/providers';
 import {
   Attempt,
@@ -81,7 +82,7 @@ export interface MessageStream {
   finish(usage: MeteredUsage): AnthropicEvent[];
 }
 
-export async function messageOnce(router: UpstreamRouter, a: Attempt, input: MessagesInput, signal: AbortSignal) {
+export async function messageOnce(router: UpstreamRouter, a: Attempt, input: MessagesInput, signal: CancelSignal) {
   const { msg } = input;
   if (a.target.kind === 'anthropic') {
     const body = await router.sendForBody(
@@ -122,7 +123,7 @@ export async function messageStreamOnce(
   router: UpstreamRouter,
   a: Attempt,
   input: MessagesInput,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<MessageStream> {
   return a.target.kind === 'anthropic'
     ? nativeStreamOnce(router, a, input, signal)
@@ -133,7 +134,7 @@ async function nativeStreamOnce(
   router: UpstreamRouter,
   a: Attempt,
   input: MessagesInput,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<MessageStream> {
   const res = await router.send(
     a,
@@ -194,7 +195,7 @@ async function convertedStreamOnce(
   router: UpstreamRouter,
   a: Attempt,
   input: MessagesInput,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<MessageStream> {
   const { msg } = input;
   const chat = input.chat();
@@ -307,7 +308,7 @@ async function* relay<T>(
   map: (e: SseEvent) => T | T[] | null,
   end: () => T[],
   body: { destroy(): void },
-  signal: AbortSignal,
+  signal: CancelSignal,
   a: Attempt,
 ): AsyncGenerator<T[]> {
   try {

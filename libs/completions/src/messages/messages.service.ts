@@ -147,7 +147,7 @@ export class MessagesService {
       if (!upstream) continue;
       try {
         // tied to the client like every upstream call, and bounded as a whole by the provider's timeout
-        const signal = AbortSignal.any([client, AbortSignal.timeout(a.target.timeoutMs)]);
+        const signal = AbortSignal.any([client.toAbortSignal(), AbortSignal.timeout(a.target.timeoutMs)]);
         const body = await this.router.sendForBody(
           a,
           upstream.call,

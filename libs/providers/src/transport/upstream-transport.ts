@@ -1,5 +1,5 @@
 // The one HTTP client for every upstream: undici with keep-alive pools per origin, per-call timeouts
-// (until headers, and between body chunks), and an AbortSignal tied to the client's connection so a
+// (until headers, and between body chunks), and a cancel signal tied to the client's connection so a
 // client that vanishes closes the upstream request at once.
 import { Agent, Dispatcher, request } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header';
@@ -28,9 +28,25 @@ export const ERROR_BODY_BYTES = 1024 * 1024;
 
 const ORIGIN = /^(https?:\/\/[^/?#]+)(.*)$/i;
 
+/**
+ * What an upstream call needs of a cancellation signal. An AbortSignal is one; the gateway passes a
+ * lighter object per request (ClientGone in libs/pipeline), because a Node AbortSignal per request kept
+ * its listeners' closures alive through scavenges (docs/performance.md).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason?: Error;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+function reasonOf(signal: CancelSignal): Error {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
 export interface SendOptions {
   timeoutMs: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export class UpstreamTransport {
@@ -51,7 +67,8 @@ export class UpstreamTransport {
       headers: call.headers,
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       dispatcher: this.agent,
-      signal: opts.signal,
+      // undici takes any object with addEventListener (it checks for the method, not the class)
+      signal: opts.signal as AbortSignal | undefined,
       headersTimeout: opts.timeoutMs,
       bodyTimeout: opts.timeoutMs,
     });
@@ -84,8 +101,8 @@ export class UpstreamTransport {
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart(controller) {
           if (!signal) return;
-          if (signal.aborted) return controller.abort(signal.reason);
-          onAbort = () => controller.abort(signal.reason);
+          if (signal.aborted) return controller.abort(reasonOf(signal));
+          onAbort = () => controller.abort(reasonOf(signal));
           signal.addEventListener('abort', onAbort, { once: true });
         },
         onResponseStart(_controller, statusCode, h) {
