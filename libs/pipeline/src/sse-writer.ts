@@ -1,7 +1,7 @@
 // Writes an SSE response with backpressure: a slow client slows the upstream read instead of growing
 // memory. `closed` turns true when the client has gone.
 import type { Response } from 'express';
-import type { CancelSignal } from '@switchyard/providers';
+import { abortError, type CancelSignal } from '@switchyard/providers';
 
 export class SseWriter {
   closed = false;
@@ -61,7 +61,7 @@ export class ClientGone implements CancelSignal {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = new DOMException('This operation was aborted', 'AbortError');
+    this.reason = abortError();
     const listeners = this.listeners;
     this.listeners = null;
     if (listeners) for (const l of listeners) l();

@@ -40,8 +40,13 @@ export interface CancelSignal {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/** The reason an aborted AbortSignal carries by default; a CancelSignal without one gets the same. */
+export function abortError(): Error {
+  return new DOMException('This operation was aborted', 'AbortError');
+}
+
 function reasonOf(signal: CancelSignal): Error {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+  return signal.reason ?? abortError();
 }
 
 export interface SendOptions {
