@@ -42,6 +42,9 @@ const NEGATIVE_TTL_MS = 5_000;
 @Injectable()
 export class KeyAuthService implements OnModuleInit {
   private readonly cache = new LRUCache<string, Entry>({ max: 100_000 });
+  // the guard asks needsLookup then authenticate for the same key: one SHA-256 a request, not two
+  private lastRaw = '';
+  private lastHash = '';
 
   constructor(
     private readonly db: DataSource,
@@ -61,7 +64,7 @@ export class KeyAuthService implements OnModuleInit {
   /** The caller's context, or 401 invalid_api_key (unknown, revoked, expired: distinct messages). */
   async authenticate(rawKey: string): Promise<KeyContext> {
     if (!looksLikeApiKey(rawKey)) throw invalid('Invalid API key. Keys look like sk-sy-…; check the key you sent.');
-    const hash = sha256Hex(rawKey);
+    const hash = this.hashOf(rawKey);
     const now = Date.now();
     let entry = this.cache.get(hash);
     const ttl = this.config.keyCacheTtlMs;
@@ -84,7 +87,15 @@ export class KeyAuthService implements OnModuleInit {
    * so the caller can first let the per-IP net refuse a flood of unknown keys without a query.
    */
   needsLookup(rawKey: string): boolean {
-    return looksLikeApiKey(rawKey) && !this.fresh(this.cache.get(sha256Hex(rawKey)), Date.now());
+    return looksLikeApiKey(rawKey) && !this.fresh(this.cache.get(this.hashOf(rawKey)), Date.now());
+  }
+
+  private hashOf(rawKey: string): string {
+    if (rawKey !== this.lastRaw) {
+      this.lastHash = sha256Hex(rawKey);
+      this.lastRaw = rawKey;
+    }
+    return this.lastHash;
   }
 
   private fresh(entry: Entry | undefined, now: number): entry is Entry {
