@@ -1,6 +1,7 @@
 // `npm start`: gateway, admin and worker in one process on one port (APPS picks a subset). WEB_CONCURRENCY=N runs N such
 // processes (node:cluster) sharing the port; the primary runs migrations once before forking. `DEMO=1 npm start`
 // is `npm run demo`: the demo upstream, Switchyard in front of it, seeded records and a printed key (one process).
+import './v8-flags';
 import cluster from 'node:cluster';
 import { AppConfig, createLogger, loadConfig, preflight } from '@switchyard/core';
 import { MIGRATIONS } from '../migrations';

@@ -2,6 +2,7 @@
 // formats, offline) plus Switchyard in front of it, a seeded demo agent, workspace, wallet and key, and a
 // ready-to-paste curl. Never against a production deployment: it seeds known records and points every
 // provider at the local stand-in.
+import '../../apps/v8-flags';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
