@@ -137,6 +137,11 @@ describe('platform: admin, agents, workspaces, keys, tokens, tenancy, idempotenc
     const unknown = await v1(stack.url, '/v1/models', 'sk-sy-' + 'Q'.repeat(40));
     expect(unknown.status).toBe(401);
     expect(unknown.body.error!.code).toBe('invalid_api_key');
+    // not even shaped like a key: refused without a lookup, and told what a key looks like
+    const malformed = await v1(stack.url, '/v1/models', 'not-a-switchyard-key');
+    expect(malformed.status).toBe(401);
+    expect(malformed.body.error).toMatchObject({ code: 'invalid_api_key', type: 'authentication_error' });
+    expect(malformed.body.error!.message).toMatch(/Keys look like sk-sy-/);
   });
 
   it('revoking a key refuses it at once (well under 3 s), with its own message', async () => {

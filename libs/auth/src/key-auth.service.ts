@@ -42,9 +42,6 @@ const NEGATIVE_TTL_MS = 5_000;
 @Injectable()
 export class KeyAuthService implements OnModuleInit {
   private readonly cache = new LRUCache<string, Entry>({ max: 100_000 });
-  // the guard asks needsLookup then authenticate for the same key: one SHA-256 a request, not two
-  private lastRaw = '';
-  private lastHash = '';
 
   constructor(
     private readonly db: DataSource,
@@ -61,10 +58,13 @@ export class KeyAuthService implements OnModuleInit {
     this.bus.on('agent', (id) => drop((c) => c.agentId === id));
   }
 
-  /** The caller's context, or 401 invalid_api_key (unknown, revoked, expired: distinct messages). */
-  async authenticate(rawKey: string): Promise<KeyContext> {
+  /**
+   * The caller's context, or 401 invalid_api_key (unknown, revoked, expired: distinct messages).
+   * `hash` is keyHash(rawKey) when the caller computed it already (one SHA-256 a request).
+   */
+  async authenticate(rawKey: string, hash?: string | null): Promise<KeyContext> {
     if (!looksLikeApiKey(rawKey)) throw invalid('Invalid API key. Keys look like sk-sy-…; check the key you sent.');
-    const hash = this.hashOf(rawKey);
+    hash ??= sha256Hex(rawKey);
     const now = Date.now();
     let entry = this.cache.get(hash);
     const ttl = this.config.keyCacheTtlMs;
@@ -83,19 +83,16 @@ export class KeyAuthService implements OnModuleInit {
   }
 
   /**
-   * Whether authenticate(rawKey) would wait for Postgres (a key not in the cache, or expired there),
+   * Whether authenticate of the key with this keyHash would wait for Postgres (a key not in the cache, or expired there),
    * so the caller can first let the per-IP net refuse a flood of unknown keys without a query.
    */
-  needsLookup(rawKey: string): boolean {
-    return looksLikeApiKey(rawKey) && !this.fresh(this.cache.get(this.hashOf(rawKey)), Date.now());
+  needsLookup(hash: string | null): boolean {
+    return hash !== null && !this.fresh(this.cache.get(hash), Date.now());
   }
 
-  private hashOf(rawKey: string): string {
-    if (rawKey !== this.lastRaw) {
-      this.lastHash = sha256Hex(rawKey);
-      this.lastRaw = rawKey;
-    }
-    return this.lastHash;
+  /** What the cache knows a key by; null for a string that cannot be a key (authenticate refuses it). */
+  keyHash(rawKey: string): string | null {
+    return looksLikeApiKey(rawKey) ? sha256Hex(rawKey) : null;
   }
 
   private fresh(entry: Entry | undefined, now: number): entry is Entry {

@@ -41,11 +41,12 @@ export class GatewayAuthGuard implements CanActivate {
     let ipCounted = false;
     try {
       const raw = extractKey(req);
-      if (this.keys.needsLookup(raw)) {
+      const hash = this.keys.keyHash(raw);
+      if (this.keys.needsLookup(hash)) {
         await this.limits.checkIpOnly(ip);
         ipCounted = true;
       }
-      call.key = await this.keys.authenticate(raw);
+      call.key = await this.keys.authenticate(raw, hash);
     } catch (e) {
       if (!ipCounted && e instanceof GatewayError && e.status === 401) await this.limits.checkIpOnly(ip);
       throw e;
