@@ -36,8 +36,8 @@ export class GatewayAuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const http = ctx.switchToHttp();
     const req = http.getRequest<GatewayRequest>();
+    const ip = req.ip ?? '';
     const call = callOf(req, 'other');
-    const ip = (call.ip = req.ip ?? '');
     let ipCounted = false;
     try {
       const raw = extractKey(req);

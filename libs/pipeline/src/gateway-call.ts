@@ -27,8 +27,6 @@ export interface GatewayCall {
   fallbackDepth: number;
   ttftMs?: number;
   served?: ResolvedModel;
-  /** the client's address as `req.ip` gives it (resolved once: Express recomputes it on every read) */
-  ip?: string;
   /** set by GatewayAuthGuard: whether the per-IP net and rpm already counted this request */
   limits?: { ipCounted: boolean; checked: boolean };
 }

@@ -89,7 +89,7 @@ export class GatewayPipeline implements BeforeApplicationShutdown {
     // one round trip: rpm, the per-IP net and daily caps, with the estimated tokens and worst case
     // reserved against tpm and daily spend (record() in finish() puts the metered usage in their place)
     const counted = i.call.limits;
-    const { headers, reservation } = await this.limits.check(i.key, i.call.ip ?? i.req.ip ?? '', {
+    const { headers, reservation } = await this.limits.check(i.key, i.req.ip ?? '', {
       countRequest: !counted?.checked,
       ipCounted: counted?.ipCounted,
       admission: { tokens: i.inputTokens + maxOut * choices, spend: worst },

@@ -46,7 +46,7 @@ export function usageRecorder(writer: UsageWriter) {
           stream: call?.stream ?? false,
           client_label: clientLabel(req),
           fallback_depth: call?.fallbackDepth ?? 0,
-          client_ip: call?.ip ?? req.ip ?? null,
+          client_ip: req.ip ?? null,
         });
       // a client that left mid-stream: the row waits for the charge of what it received
       const charged = call?.charged ?? (status === 499 && call?.settlement ? bounded(call.settlement) : undefined);

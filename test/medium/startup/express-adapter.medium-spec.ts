@@ -40,4 +40,27 @@ describe('SwitchyardExpressAdapter', () => {
     await fetch(`${base}/probe`);
     expect(bornWith).toEqual([true, true]);
   });
+
+  it("resolves req.ip once a request, as Express would (trusted proxies' X-Forwarded-For included)", async () => {
+    const adapter = new SwitchyardExpressAdapter();
+    const proxied = adapter.getInstance<Express>();
+    proxied.set('trust proxy', 'loopback');
+    proxied.get('/ip', (req: Request, res: Response) => {
+      const first = req.ip;
+      // what Express would answer on a later read now; the request's address stays the one it came with
+      req.headers['x-forwarded-for'] = '198.51.100.9';
+      res.json({ first, again: req.ip });
+    });
+    adapter.initHttpServer({});
+    const s = adapter.getHttpServer() as Server;
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/ip`;
+      const r = await fetch(url, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+      expect(await r.json()).toEqual({ first: '203.0.113.7', again: '203.0.113.7' });
+      expect(await (await fetch(url)).json()).toEqual({ first: '127.0.0.1', again: '127.0.0.1' });
+    } finally {
+      await new Promise((r) => s.close(r));
+    }
+  });
 });

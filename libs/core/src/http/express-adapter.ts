@@ -1,5 +1,5 @@
 // Nest's Express adapter, with the HTTP server building each request and response from classes that
-// already inherit Express's request and response objects.
+// already inherit Express's request and response objects (and a request that resolves req.ip once).
 //
 // Why: Express's app.handle re-parents every req and res (Object.setPrototypeOf onto app.request and
 // app.response). On V8 that made each request's object graph outlive the young generation: in a bare
@@ -18,7 +18,15 @@ export class SwitchyardExpressAdapter extends ExpressAdapter {
   constructor() {
     super();
     const app = this.getInstance<Express>();
-    class Request extends IncomingMessage {}
+    // Express's req.ip runs proxy-addr over X-Forwarded-For on every read; a request reads it several
+    // times (limits, the per-IP net, the usage row) and the answer cannot change within one request
+    const expressIp = getterOf(app.request, 'ip');
+    class Request extends IncomingMessage {
+      private resolvedIp?: string;
+      get ip(): string {
+        return (this.resolvedIp ??= expressIp.call(this) as string);
+      }
+    }
     class Response extends ServerResponse {}
     Object.setPrototypeOf(Request.prototype, app.request);
     Object.setPrototypeOf(Response.prototype, app.response);
@@ -36,4 +44,13 @@ export class SwitchyardExpressAdapter extends ExpressAdapter {
     if (options?.httpsOptions || options?.forceCloseConnections) return super.initHttpServer(options);
     this.httpServer = createServer(this.serverOptions, this.getInstance());
   }
+}
+
+/** A getter as the prototype chain of `obj` defines it (Express's live on the shared express.request). */
+function getterOf(obj: object, name: string): () => unknown {
+  for (let o: object | null = obj; o; o = Object.getPrototypeOf(o) as object | null) {
+    const get = Object.getOwnPropertyDescriptor(o, name)?.get;
+    if (get) return get;
+  }
+  throw new Error(`express: no ${name} getter on the request prototype`);
 }
